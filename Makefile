@@ -1,0 +1,32 @@
+# The virtual environment is large (a CUDA build of torch), so it lives outside the clone, keyed by the
+# hash of requirements.lock, and is reused by every clone and by CI on the same machine.
+PYTHON ?= python3.11
+LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-12)
+VENV ?= $(HOME)/.cache/fdan-bench/venv-$(LOCK_HASH)
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: install test quickstart bench clean-venv
+
+$(VENV)/.complete:
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (fdan-bench needs Python 3.11; set PYTHON=...)"; exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip "setuptools>=70,<82" wheel
+	$(BIN)/pip install --quiet -r requirements.lock
+	touch $@
+
+install: $(VENV)/.complete
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+quickstart: install
+	$(BIN)/fdan-bench sweep experiments/quickstart.yaml
+
+bench: install
+	$(BIN)/python bench/bench_lmmd.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""fdan-bench harness: the CLI, Ray Train/Tune sweeps, configs and results."""
