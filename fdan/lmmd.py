@@ -1,0 +1,112 @@
+"""Local MMD (LMMD) with DSAN semantics — class-conditional multi-kernel MMD.
+
+Inputs: source features ``S`` ``(B, d)``, target features ``T`` ``(B', d)`` (``B' ≠ B`` allowed),
+source labels ``y`` ``(B,)`` int, target class probabilities ``P`` ``(B', C)`` (rows sum to 1; one-hot
+true labels in the public FDAN code, softmax predictions in DSAN). ``C = P.shape[1]``.
+
+Class weights (no gradient):
+
+- ``Ŝ = onehot(y) / count_c`` ``(B, C)``, ``T̂ = P / Σ_i P_ic`` ``(B', C)`` (empty columns stay 0);
+- kept classes ``𝒦 = {c : c ∈ y} ∩ {c : c ∈ argmax P}``, other columns of ``Ŝ`` and ``T̂`` zeroed;
+- ``W_ss = Σ_c Ŝ_c Ŝ_cᵀ / |𝒦|``, ``W_tt = Σ_c T̂_c T̂_cᵀ / |𝒦|``, ``W_st = Σ_c Ŝ_c T̂_cᵀ / |𝒦|``.
+
+Loss ``= Σ W_ss ⊙ K_SS + Σ W_tt ⊙ K_TT − 2 Σ W_st ⊙ K_ST`` with ``K`` the multi-kernel Gaussian Gram
+matrix of ``[S; T]`` (:func:`fdan.mmd.gaussian_kernel`). Stacking ``U = [Ŝ; −T̂]`` ``(n, C)`` gives the
+same loss as ``Σ_c u_cᵀ K u_c / |𝒦| = Σ (K U) ⊙ U / |𝒦|``, one ``(n, n) × (n, C)`` product, so the
+classes are handled at once. With no kept class ``U = 0`` and the loss is an exact 0 that is still
+part of the graph.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+from fdan.mmd import gaussian_kernel
+
+__all__ = ["lmmd_class_weights", "lmmd_weight_matrices", "lmmd"]
+
+
+def _check_inputs(source: Tensor, target: Tensor, source_label: Tensor, target_prob: Tensor) -> None:
+    if source.ndim != 2 or target.ndim != 2 or source.shape[1] != target.shape[1]:
+        raise ValueError(f"source and target must be (B, d) and (B', d); got {tuple(source.shape)} and {tuple(target.shape)}")
+    if source_label.shape != (source.shape[0],):
+        raise ValueError(f"source_label must be ({source.shape[0]},), got {tuple(source_label.shape)}")
+    if source_label.is_floating_point() or source_label.is_complex():
+        raise TypeError(f"source_label must be an integer tensor, got {source_label.dtype}")
+    if target_prob.ndim != 2 or target_prob.shape[0] != target.shape[0] or target_prob.shape[1] < 1:
+        raise ValueError(f"target_prob must be ({target.shape[0]}, C), got {tuple(target_prob.shape)}")
+
+
+def lmmd_class_weights(source_label: Tensor, target_prob: Tensor, dtype: torch.dtype | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """Normalised, masked class-weight vectors (detached).
+
+    Args:
+        source_label: ``(B,)`` integer labels in ``[0, C)``; a label outside that range matches no
+            class and is ignored (checking it would need a device→host sync).
+        target_prob: ``(B', C)`` class probabilities (not differentiated).
+        dtype: floating dtype of the result (default ``target_prob``'s dtype).
+
+    Returns:
+        ``(Ŝ, T̂, n_kept)``: ``Ŝ`` ``(B, C)`` and ``T̂`` ``(B', C)`` with the columns of non-kept classes
+        zeroed, and ``n_kept`` a 0-d tensor holding ``|𝒦|`` (in ``dtype``).
+    """
+    prob = target_prob.detach()
+    dtype = dtype or prob.dtype
+    prob = prob.to(dtype)
+    c = prob.shape[1]
+    classes = torch.arange(c, device=prob.device)
+    s_onehot = (source_label.detach().unsqueeze(1) == classes).to(dtype)  # (B, C)
+    s_count = s_onehot.sum(dim=0)
+    t_sum = prob.sum(dim=0)
+    s_hat = s_onehot / s_count.clamp_min(1.0)
+    t_hat = prob / torch.where(t_sum > 0, t_sum, torch.ones_like(t_sum))
+    t_present = (prob.argmax(dim=1).unsqueeze(1) == classes).any(dim=0)  # (C,)
+    kept = (s_count > 0) & t_present
+    keep = kept.to(dtype)
+    return s_hat * keep, t_hat * keep, keep.sum()
+
+
+def lmmd_weight_matrices(source_label: Tensor, target_prob: Tensor, dtype: torch.dtype | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """DSAN's weight matrices ``(W_ss (B,B), W_tt (B',B'), W_st (B,B'))``, already divided by ``|𝒦|``.
+
+    All zero when no class is kept. :func:`lmmd` does not build them (it uses the factored form);
+    they are here for inspection and tests.
+    """
+    s_hat, t_hat, n_kept = lmmd_class_weights(source_label, target_prob, dtype)
+    scale = 1.0 / n_kept.clamp_min(1.0)
+    return s_hat @ s_hat.t() * scale, t_hat @ t_hat.t() * scale, s_hat @ t_hat.t() * scale
+
+
+def lmmd(
+    source: Tensor,
+    target: Tensor,
+    source_label: Tensor,
+    target_prob: Tensor,
+    *,
+    kernel_mul: float = 2.0,
+    kernel_num: int = 5,
+    fix_sigma: float | None = None,
+    bandwidths: Sequence[float] | None = None,
+) -> Tensor:
+    """LMMD loss between ``source`` ``(B, d)`` and ``target`` ``(B', d)``, a 0-d tensor.
+
+    Args:
+        source_label: ``(B,)`` integer class labels of the source rows.
+        target_prob: ``(B', C)`` target class probabilities; ``C`` is the class count. Never
+            receives a gradient.
+        kernel_mul, kernel_num, fix_sigma, bandwidths: the kernel (see :func:`fdan.mmd.gaussian_kernel`);
+            ``bandwidths`` (multipliers of the base bandwidth) replaces kernel_mul/kernel_num.
+
+    Returns:
+        The raw loss (no λ ramp) in the features' dtype and on their device; gradients reach
+        ``source`` and ``target`` only.
+    """
+    _check_inputs(source, target, source_label, target_prob)
+    kernel = gaussian_kernel(
+        source, target, kernel_mul=kernel_mul, kernel_num=kernel_num, fix_sigma=fix_sigma, bandwidths=bandwidths
+    )
+    s_hat, t_hat, n_kept = lmmd_class_weights(source_label, target_prob, kernel.dtype)
+    u = torch.cat([s_hat, -t_hat], dim=0)  # (n, C)
+    return ((kernel @ u) * u).sum() / n_kept.clamp_min(1.0)
