@@ -1,0 +1,1 @@
+SMALL = dict(backbone="resnet34", attn_dim=64, attn_heads=2, adapt_dim=32, num_classes=4, dropout=0.0, attn_dropout=0.0)
