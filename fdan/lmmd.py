@@ -12,8 +12,8 @@ Class weights (no gradient):
 
 Loss ``= Σ W_ss ⊙ K_SS + Σ W_tt ⊙ K_TT − 2 Σ W_st ⊙ K_ST`` with ``K`` the multi-kernel Gaussian Gram
 matrix of ``[S; T]`` (:func:`fdan.mmd.gaussian_kernel`). Stacking ``U = [Ŝ; −T̂]`` ``(n, C)`` gives the
-same loss as ``Σ_c u_cᵀ K u_c / |𝒦| = Σ (K U) ⊙ U / |𝒦|``, one ``(n, n) × (n, C)`` product, so the
-classes are handled at once. With no kept class ``U = 0`` and the loss is an exact 0 that is still
+same loss as ``Σ_c u_cᵀ K u_c / |𝒦|`` (:func:`fdan.mmd.kernel_quadratic_form`), so all classes are
+handled by one ``(n, n) × (n, C)`` product. With no kept class ``U = 0`` and the loss is an exact 0 that is still
 part of the graph.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from fdan.mmd import gaussian_kernel
+from fdan.mmd import kernel_quadratic_form
 
 __all__ = ["lmmd_class_weights", "lmmd_weight_matrices", "lmmd"]
 
@@ -104,9 +104,9 @@ def lmmd(
         ``source`` and ``target`` only.
     """
     _check_inputs(source, target, source_label, target_prob)
-    kernel = gaussian_kernel(
-        source, target, kernel_mul=kernel_mul, kernel_num=kernel_num, fix_sigma=fix_sigma, bandwidths=bandwidths
-    )
-    s_hat, t_hat, n_kept = lmmd_class_weights(source_label, target_prob, kernel.dtype)
+    s_hat, t_hat, n_kept = lmmd_class_weights(source_label, target_prob, source.dtype)
     u = torch.cat([s_hat, -t_hat], dim=0)  # (n, C)
-    return ((kernel @ u) * u).sum() / n_kept.clamp_min(1.0)
+    loss = kernel_quadratic_form(
+        source, target, u, kernel_mul=kernel_mul, kernel_num=kernel_num, fix_sigma=fix_sigma, bandwidths=bandwidths
+    )
+    return loss / n_kept.clamp_min(1.0)

@@ -9,7 +9,11 @@ Notation: source ``S`` is ``(B, d)``, target ``T`` is ``(B', d)``, ``Z = [S; T]`
   ``K = kernel_num``), or an explicit list ``bandwidths = [r_0, r_1, ...]``.
 - Kernel ``K_ij = Σ_k exp(−D_ij / σ_k)`` — a *sum* over bandwidths, as in DSAN, not a mean.
 
-Everything stays on the inputs' device and dtype; nothing is read back to the host.
+Both MMD and LMMD are quadratic forms of this kernel, ``Σ_c u_cᵀ K u_c`` for constant weight columns
+``U = [u_1 … u_C]`` ``(n, C)`` (MMD: one column ``[1/B; −1/B']``). :func:`kernel_quadratic_form`
+evaluates that with a hand-written backward (one ``n×n×d`` matmul, no autograd graph over the
+``(K, n, n)`` intermediates), which is what makes LMMD cheap. Everything stays on the inputs'
+device and dtype; nothing is read back to the host.
 """
 from __future__ import annotations
 
@@ -17,8 +21,9 @@ from typing import Sequence
 
 import torch
 from torch import Tensor
+from torch.autograd.function import FunctionCtx, once_differentiable
 
-__all__ = ["pairwise_sq_distances", "bandwidth_multipliers", "gaussian_kernel", "mmd"]
+__all__ = ["pairwise_sq_distances", "bandwidth_multipliers", "gaussian_kernel", "kernel_quadratic_form", "mmd"]
 
 
 def pairwise_sq_distances(z: Tensor) -> Tensor:
@@ -26,14 +31,17 @@ def pairwise_sq_distances(z: Tensor) -> Tensor:
 
     Uses ``‖a‖² + ‖b‖² − 2 a·b`` on *centred* rows (distances are translation invariant): centring
     removes the cancellation that makes the plain matmul trick inaccurate in float32 when the
-    features share a large common offset, and it keeps the cost at one ``n×n×d`` matmul instead of
-    the ``n×n×d`` temporary of expand-subtract. The diagonal is exactly 0 and no entry is negative.
+    features share a large common offset, and it costs one ``n×n×d`` matmul instead of the
+    ``(n, n, d)`` temporary of expand-subtract. The diagonal is exactly 0 and no entry is negative.
     """
-    zc = z - z.mean(dim=0, keepdim=True)
+    return _centred_sq_distances(z - z.mean(dim=0, keepdim=True))
+
+
+def _centred_sq_distances(zc: Tensor) -> Tensor:
     sq = zc.pow(2).sum(dim=1)
     d = (sq.unsqueeze(1) + sq.unsqueeze(0)).addmm_(zc, zc.t(), alpha=-2.0)
     # Rounding leaves tiny (possibly negative) values on the diagonal; the true value and gradient are 0.
-    eye = torch.eye(z.shape[0], dtype=torch.bool, device=z.device)
+    eye = torch.eye(zc.shape[0], dtype=torch.bool, device=zc.device)
     return d.clamp_min(0.0).masked_fill(eye, 0.0)
 
 
@@ -58,6 +66,20 @@ def bandwidth_multipliers(
     return torch.pow(torch.tensor(float(kernel_mul), dtype=dtype, device=device), exponents)
 
 
+def _inverse_bandwidths(dist: Tensor, ratios: Tensor, fix_sigma: float | None) -> Tensor:
+    """``1 / σ_k`` ``(K,)`` from the detached distances ``(n, n)`` and the multipliers ``r_k``."""
+    n = dist.shape[0]
+    # ΣD / (n² − n); a single row has no pairs (and its only distance is 0 anyway).
+    base = float(fix_sigma) if fix_sigma else dist.detach().sum() / max(n * n - n, 1)
+    # Clamped so that identical points (σ̄ = 0) give exp(−0 · 1/σ) = 1 rather than NaN.
+    return 1.0 / (base * ratios).clamp_min(torch.finfo(dist.dtype).tiny)
+
+
+def _check_pair(source: Tensor, target: Tensor) -> None:
+    if source.ndim != 2 or target.ndim != 2 or source.shape[1] != target.shape[1]:
+        raise ValueError(f"source and target must be (B, d) and (B', d); got {tuple(source.shape)} and {tuple(target.shape)}")
+
+
 def gaussian_kernel(
     source: Tensor,
     target: Tensor,
@@ -67,7 +89,7 @@ def gaussian_kernel(
     fix_sigma: float | None = None,
     bandwidths: Sequence[float] | None = None,
 ) -> Tensor:
-    """Multi-kernel Gaussian Gram matrix of ``Z = [source; target]``.
+    """Multi-kernel Gaussian Gram matrix of ``Z = [source; target]`` (plain autograd).
 
     Args:
         source: ``(B, d)`` features. target: ``(B', d)`` features, same dtype and device.
@@ -76,25 +98,70 @@ def gaussian_kernel(
         bandwidths: explicit multipliers ``r_k`` replacing kernel_mul/kernel_num (``σ_k = σ̄ r_k``).
 
     Returns:
-        ``(n, n)`` with ``n = B + B'``: ``K_ij = Σ_k exp(−D_ij / σ_k)``. Gradients flow to the
-        features through ``D`` only; the bandwidth is a constant.
+        ``(n, n)`` with ``n = B + B'``: ``K_ij = Σ_k exp(−D_ij / σ_k)``; the bandwidth is a constant.
     """
-    if source.ndim != 2 or target.ndim != 2 or source.shape[1] != target.shape[1]:
-        raise ValueError(f"source and target must be (B, d) and (B', d); got {tuple(source.shape)} and {tuple(target.shape)}")
+    _check_pair(source, target)
+    dist = pairwise_sq_distances(torch.cat([source, target], dim=0))
+    ratios = bandwidth_multipliers(
+        kernel_mul=kernel_mul, kernel_num=kernel_num, bandwidths=bandwidths, dtype=dist.dtype, device=dist.device
+    )
+    inv = _inverse_bandwidths(dist, ratios, fix_sigma)
+    return torch.exp(dist.unsqueeze(0) * -inv.view(-1, 1, 1)).sum(dim=0)
+
+
+class _KernelQuadraticForm(torch.autograd.Function):
+    """``L = Σ_c u_cᵀ K(Z) u_c`` with ``U`` and the bandwidths constant.
+
+    Backward: with ``W = U Uᵀ`` and ``E_k = exp(−D / σ_k)``, ``A = ∂L/∂D = −W ⊙ Σ_k E_k / σ_k``
+    (symmetric), and ``∂L/∂z_i = Σ_j 2 A_ij · 2 (z_i − z_j) = 4 (rowsum(A)_i z_i − (A Z)_i)``.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, z: Tensor, u: Tensor, ratios: Tensor, fix_sigma: float | None) -> Tensor:
+        zc = z - z.mean(dim=0, keepdim=True)
+        dist = _centred_sq_distances(zc)
+        inv = _inverse_bandwidths(dist, ratios, fix_sigma)
+        e = torch.exp(dist.unsqueeze(0) * -inv.view(-1, 1, 1))  # (K, n, n)
+        ctx.save_for_backward(zc, e, u, inv)
+        return ((e.sum(dim=0) @ u) * u).sum()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None]:
+        zc, e, u, inv = ctx.saved_tensors
+        if not ctx.needs_input_grad[0]:
+            return None, None, None, None
+        a = torch.einsum("kij,k->ij", e, inv).mul_(u @ u.t()).mul_(grad * -4.0)
+        return a.sum(dim=1, keepdim=True) * zc - a @ zc, None, None, None
+
+
+def kernel_quadratic_form(
+    source: Tensor,
+    target: Tensor,
+    weights: Tensor,
+    *,
+    kernel_mul: float = 2.0,
+    kernel_num: int = 5,
+    fix_sigma: float | None = None,
+    bandwidths: Sequence[float] | None = None,
+) -> Tensor:
+    """``Σ_c w_cᵀ K w_c = Σ (K W) ⊙ W`` for ``K`` = :func:`gaussian_kernel` of ``source``, ``target``.
+
+    Args:
+        weights: ``(B + B', C)`` columns ``w_c`` (rows of the source first); treated as constants
+            and cast to the features' dtype.
+
+    Returns:
+        A 0-d tensor; gradients reach ``source`` and ``target`` only (not the weights, not σ).
+    """
+    _check_pair(source, target)
     z = torch.cat([source, target], dim=0)
-    n = z.shape[0]
-    dist = pairwise_sq_distances(z)
+    if weights.ndim != 2 or weights.shape[0] != z.shape[0]:
+        raise ValueError(f"weights must be ({z.shape[0]}, C), got {tuple(weights.shape)}")
     ratios = bandwidth_multipliers(
         kernel_mul=kernel_mul, kernel_num=kernel_num, bandwidths=bandwidths, dtype=z.dtype, device=z.device
     )
-    if fix_sigma:
-        base = torch.as_tensor(float(fix_sigma), dtype=z.dtype, device=z.device)
-    else:
-        # ΣD / (n² − n); a single row (n = 1) has no pairs, and its only distance is 0 anyway.
-        base = dist.detach().sum() / max(n * n - n, 1)
-    # Clamp so that identical points (σ̄ = 0) give exp(−0/σ) = 1 rather than 0/0 = NaN.
-    sigmas = (base * ratios).clamp_min(torch.finfo(z.dtype).tiny)
-    return torch.exp(dist.unsqueeze(0) / -sigmas.view(-1, 1, 1)).sum(dim=0)
+    return _KernelQuadraticForm.apply(z, weights.detach().to(z.dtype), ratios, fix_sigma)
 
 
 def mmd(
@@ -108,12 +175,13 @@ def mmd(
 ) -> Tensor:
     """Biased multi-kernel MMD², a 0-d tensor.
 
-    ``MMD² = mean(K_SS) + mean(K_TT) − 2 mean(K_ST)`` with ``K`` from :func:`gaussian_kernel`
+    ``MMD² = mean(K_SS) + mean(K_TT) − 2 mean(K_ST) = uᵀ K u`` with ``u = [1/B · 1_B; −1/B' · 1_B']``
     (``K_SS`` is ``(B, B)``, ``K_TT`` ``(B', B')``, ``K_ST`` ``(B, B')``; the batch sizes may differ).
     It equals LMMD with a single class.
     """
-    b = source.shape[0]
-    k = gaussian_kernel(
-        source, target, kernel_mul=kernel_mul, kernel_num=kernel_num, fix_sigma=fix_sigma, bandwidths=bandwidths
+    _check_pair(source, target)
+    b, b2 = source.shape[0], target.shape[0]
+    u = torch.cat([source.new_full((b, 1), 1.0 / b), source.new_full((b2, 1), -1.0 / b2)])
+    return kernel_quadratic_form(
+        source, target, u, kernel_mul=kernel_mul, kernel_num=kernel_num, fix_sigma=fix_sigma, bandwidths=bandwidths
     )
-    return k[:b, :b].mean() + k[b:, b:].mean() - 2.0 * k[:b, b:].mean()
