@@ -104,9 +104,10 @@ def lmmd(
         ``source`` and ``target`` only.
     """
     _check_inputs(source, target, source_label, target_prob)
-    s_hat, t_hat, n_kept = lmmd_class_weights(source_label, target_prob, source.dtype)
+    # Weights in at least float32 (kernel_quadratic_form computes half-precision features in float32).
+    s_hat, t_hat, n_kept = lmmd_class_weights(source_label, target_prob, torch.promote_types(source.dtype, torch.float32))
     u = torch.cat([s_hat, -t_hat], dim=0)  # (n, C)
     loss = kernel_quadratic_form(
         source, target, u, kernel_mul=kernel_mul, kernel_num=kernel_num, fix_sigma=fix_sigma, bandwidths=bandwidths
     )
-    return loss / n_kept.clamp_min(1.0)
+    return loss / n_kept.clamp_min(1.0).to(loss.dtype)

@@ -57,13 +57,14 @@ def bandwidth_multipliers(
     if bandwidths is not None:
         if len(bandwidths) == 0 or any(not (float(b) > 0) for b in bandwidths):
             raise ValueError(f"bandwidths must be a non-empty list of positive numbers, got {list(bandwidths)}")
-        return torch.tensor([float(b) for b in bandwidths], dtype=dtype, device=device)
+        # Built on the host; non_blocking so that a CUDA copy does not synchronise the stream.
+        return torch.tensor([float(b) for b in bandwidths], dtype=dtype).to(device, non_blocking=True)
     if kernel_num < 1:
         raise ValueError(f"kernel_num must be >= 1, got {kernel_num}")
     if not kernel_mul > 0:
         raise ValueError(f"kernel_mul must be > 0, got {kernel_mul}")
     exponents = torch.arange(kernel_num, dtype=dtype, device=device) - (kernel_num // 2)
-    return torch.pow(torch.tensor(float(kernel_mul), dtype=dtype, device=device), exponents)
+    return torch.pow(float(kernel_mul), exponents)
 
 
 def _inverse_bandwidths(dist: Tensor, ratios: Tensor, fix_sigma: float | None) -> Tensor:
@@ -148,20 +149,23 @@ def kernel_quadratic_form(
     """``Σ_c w_cᵀ K w_c = Σ (K W) ⊙ W`` for ``K`` = :func:`gaussian_kernel` of ``source``, ``target``.
 
     Args:
-        weights: ``(B + B', C)`` columns ``w_c`` (rows of the source first); treated as constants
-            and cast to the features' dtype.
+        weights: ``(B + B', C)`` columns ``w_c`` (rows of the source first); treated as constants.
 
     Returns:
-        A 0-d tensor; gradients reach ``source`` and ``target`` only (not the weights, not σ).
+        A 0-d tensor in the features' dtype; gradients reach ``source`` and ``target`` only (not
+        the weights, not σ). Half-precision features are computed in float32 (exp(−D/σ) and the
+        distances lose too much in 16 bits) and the result is cast back.
     """
     _check_pair(source, target)
     z = torch.cat([source, target], dim=0)
     if weights.ndim != 2 or weights.shape[0] != z.shape[0]:
         raise ValueError(f"weights must be ({z.shape[0]}, C), got {tuple(weights.shape)}")
+    dtype = torch.promote_types(z.dtype, torch.float32)
     ratios = bandwidth_multipliers(
-        kernel_mul=kernel_mul, kernel_num=kernel_num, bandwidths=bandwidths, dtype=z.dtype, device=z.device
+        kernel_mul=kernel_mul, kernel_num=kernel_num, bandwidths=bandwidths, dtype=dtype, device=z.device
     )
-    return _KernelQuadraticForm.apply(z, weights.detach().to(z.dtype), ratios, fix_sigma)
+    out = _KernelQuadraticForm.apply(z.to(dtype), weights.detach().to(dtype), ratios, fix_sigma)
+    return out.to(z.dtype)
 
 
 def mmd(
@@ -181,7 +185,8 @@ def mmd(
     """
     _check_pair(source, target)
     b, b2 = source.shape[0], target.shape[0]
-    u = torch.cat([source.new_full((b, 1), 1.0 / b), source.new_full((b2, 1), -1.0 / b2)])
+    dtype = torch.promote_types(source.dtype, torch.float32)
+    u = torch.cat([source.new_full((b, 1), 1.0 / b, dtype=dtype), source.new_full((b2, 1), -1.0 / b2, dtype=dtype)])
     return kernel_quadratic_form(
         source, target, u, kernel_mul=kernel_mul, kernel_num=kernel_num, fix_sigma=fix_sigma, bandwidths=bandwidths
     )

@@ -174,6 +174,18 @@ def test_dtype_preserved_and_float32_robust_to_offset(dtype: torch.dtype) -> Non
     torch.testing.assert_close(out.double(), ref, rtol=1e-5, atol=0)
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_inputs_keep_dtype_and_accuracy(dtype: torch.dtype) -> None:
+    s, t, y, p = _random_inputs(16, 12, c=4, d=32, dtype=dtype)
+    s.requires_grad_(True)
+    out = lmmd(s, t, y, p)
+    assert out.dtype == dtype
+    out.backward()
+    assert s.grad.dtype == dtype and torch.isfinite(s.grad).all()
+    ref = lmmd(s.detach().double(), t.double(), y, p.double())
+    torch.testing.assert_close(out.double(), ref, rtol=1e-2, atol=0)
+
+
 def test_meta_device_runs_without_reading_values() -> None:
     # Meta tensors have no data: any .item()/.cpu()/numpy round trip inside lmmd would raise.
     s, t = torch.empty(6, 5, device="meta"), torch.empty(4, 5, device="meta")
