@@ -1,0 +1,223 @@
+"""Feature cache: import a corpus, extract every utterance's features once, store them compactly.
+
+Layout of a cache directory (docs/ARCHITECTURE.md, "Feature cache directory"):
+  manifest.csv  one row per usable utterance, row i <-> array row i (MANIFEST_COLUMNS)
+  skipped.csv   path (relative to the corpus root), reason: the importer's skips and undecodable media
+  mel.npy       float16 (N, 1, n_mels, T)
+  faces.npy     uint8 (N, K, 3, S, S)
+  meta.json     corpus, importer, root, cache_key, feature_config, counts, created, fdan_version
+A directory is written under a temporary name and renamed into place, so it is complete or absent.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import pkgutil
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+import fdan
+from fdan.config import FeatureConfig
+from fdan.corpora.base import CorpusError, CorpusImporter, Skip, Utterance, check_root, get_importer
+from fdan.features.decode import MediaError
+from fdan.features.extract import Extracted, extract_utterance
+from fdan.features.featureset import FeatureSet
+from fdan.features.npy import NpyRowWriter
+
+__all__ = ["PrepareResult", "cache_key", "default_cache_dir", "prepare_corpus", "FeatureSet", "MapFn"]
+
+MANIFEST_COLUMNS = ["corpus", "utterance_id", "speaker", "corpus_label", "label", "split", "fold",
+                    "audio_path", "video_path"]
+CACHE_FILES = ("manifest.csv", "skipped.csv", "mel.npy", "faces.npy", "meta.json")
+# Bump when extraction changes in a way FeatureConfig does not capture, to invalidate old caches.
+FEATURE_VERSION = 1
+
+MapFn = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
+"""map_fn(fn, items) -> results in the order of items (may be lazy), e.g. a Ray-task map."""
+
+
+@dataclass(frozen=True)
+class PrepareResult:
+    out_dir: Path
+    n_usable: int
+    n_skipped: int
+    n_fallback: int
+    cache_hit: bool
+
+
+def default_cache_dir() -> Path:
+    """$FDAN_BENCH_CACHE, else ~/.cache/fdan-bench/features."""
+    env = os.environ.get("FDAN_BENCH_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "fdan-bench" / "features"
+
+
+def _file_identity(root: Path, rel: str) -> list[Any]:
+    try:
+        st = (root / rel).stat()
+    except OSError:
+        return [rel, None, None]
+    return [rel, st.st_size, st.st_mtime_ns]
+
+
+def cache_key(cfg: FeatureConfig, root: str | Path, utterances: Sequence[Utterance]) -> str:
+    """sha256 (hex) of the feature config, FEATURE_VERSION, every utterance record and the identity
+    (relative path, size, mtime_ns) of each source file. The root's absolute location is not part of it."""
+    root = Path(root)
+    h = hashlib.sha256()
+    h.update(json.dumps({"feature_version": FEATURE_VERSION, "config": cfg.model_dump(mode="json")},
+                        sort_keys=True).encode())
+    for utt in utterances:
+        files = [_file_identity(root, p) for p in (utt.audio_path, utt.video_path) if p]
+        h.update(json.dumps([asdict(utt), files], sort_keys=True).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def _resolve_importer(importer: str | CorpusImporter) -> CorpusImporter:
+    if not isinstance(importer, str):
+        return importer
+    try:
+        return get_importer(importer)
+    except CorpusError:
+        pass
+    # Importers register themselves on import: load every fdan.corpora submodule, then ask again.
+    import fdan.corpora as corpora
+
+    for mod in pkgutil.iter_modules(corpora.__path__):
+        try:
+            importlib.import_module(f"fdan.corpora.{mod.name}")
+        except Exception:  # a broken optional importer must not hide the one asked for
+            continue
+    return get_importer(importer)
+
+
+def _extract_job(root: Path, cfg: FeatureConfig, utt: Utterance) -> Extracted | Skip:
+    """Run in a worker (maybe a Ray task): features, or the Skip record of the file that failed."""
+    try:
+        return extract_utterance(root, utt, cfg)
+    except MediaError as exc:
+        return Skip(exc.path or utt.video_path, exc.reason)
+    except Exception as exc:  # never let one odd file kill a corpus run; it is listed, not lost
+        return Skip(utt.video_path, f"unexpected error: {type(exc).__name__}: {str(exc)[:100]}")
+
+
+def _is_complete(out_dir: Path, key: str) -> bool:
+    if not all((out_dir / name).is_file() for name in CACHE_FILES):
+        return False
+    try:
+        return json.loads((out_dir / "meta.json").read_text()).get("cache_key") == key
+    except (OSError, ValueError):
+        return False
+
+
+def _hit(out_dir: Path) -> PrepareResult:
+    counts = json.loads((out_dir / "meta.json").read_text())["counts"]
+    return PrepareResult(out_dir, counts["usable"], counts["skipped"], counts["fallbacks"], cache_hit=True)
+
+
+def prepare_corpus(
+    importer: str | CorpusImporter,
+    root: str | Path,
+    out: str | Path | None = None,
+    cfg: FeatureConfig | None = None,
+    map_fn: MapFn | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> PrepareResult:
+    """Import the corpus under `root` and compute its features into `out`.
+
+    `out` None: `default_cache_dir() / "<corpus>-<key[:16]>"`. If `out` already holds a complete
+    cache with the same `cache_key`, nothing is decoded (cache_hit=True); a feature directory with
+    another key is replaced; any other non-empty directory is refused (FileExistsError).
+    `map_fn(fn, items)` runs the extraction (default: the builtin map, in this process);
+    `progress(done, total)` is called after each utterance. Raises CorpusError for a missing root
+    or one that matches no layout.
+    """
+    cfg = cfg or FeatureConfig()
+    root = check_root(Path(root)).resolve()
+    imp = _resolve_importer(importer)
+    scan = imp.scan(root)
+    key = cache_key(cfg, root, scan.utterances)
+    out_dir = Path(out).expanduser() if out is not None else default_cache_dir() / f"{scan.corpus}-{key[:16]}"
+    if _is_complete(out_dir, key):
+        return _hit(out_dir)
+    if out_dir.exists() and not (out_dir / "meta.json").is_file() and any(out_dir.iterdir()):
+        raise FileExistsError(f"{out_dir} exists and is not a feature cache directory; refusing to overwrite it")
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        n_fallback, media_skips, usable = _extract_all(root, cfg, scan.utterances, tmp, map_fn, progress)
+        skips = list(scan.skipped) + media_skips
+        _write_tables(tmp, usable, skips)
+        meta = {
+            "corpus": scan.corpus, "importer": getattr(imp, "name", str(importer)), "root": str(root),
+            "cache_key": key, "feature_config": cfg.model_dump(mode="json"),
+            "counts": {"utterances": len(scan.utterances), "usable": len(usable), "skipped": len(skips),
+                       "face_frames": len(usable) * cfg.n_frames, "fallbacks": n_fallback},
+            "shapes": {"mel": [len(usable), 1, cfg.n_mels, cfg.n_mel_frames],
+                       "faces": [len(usable), cfg.n_frames, 3, cfg.face_size, cfg.face_size]},
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "fdan_version": fdan.__version__,
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        _move_into_place(tmp, out_dir, key)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return PrepareResult(out_dir, len(usable), len(skips), n_fallback, cache_hit=False)
+
+
+def _extract_all(root: Path, cfg: FeatureConfig, utterances: list[Utterance], tmp: Path,
+                 map_fn: MapFn | None, progress: Callable[[int, int], None] | None,
+                 ) -> tuple[int, list[Skip], list[Utterance]]:
+    """Stream every extraction result into tmp/mel.npy and tmp/faces.npy; returns (fallbacks, skips, usable)."""
+    total = len(utterances)
+    mel_w = NpyRowWriter(tmp / "mel.npy", total, (1, cfg.n_mels, cfg.n_mel_frames), np.float16)
+    face_w = NpyRowWriter(tmp / "faces.npy", total, (cfg.n_frames, 3, cfg.face_size, cfg.face_size), np.uint8)
+    usable: list[Utterance] = []
+    skips: list[Skip] = []
+    n_fallback = 0
+    results = (map_fn or map)(partial(_extract_job, root, cfg), utterances)
+    done = 0
+    for utt, res in zip(utterances, results, strict=True):
+        if isinstance(res, Skip):
+            skips.append(res)
+        else:
+            mel_w.append(res.mel)
+            face_w.append(res.faces)
+            usable.append(utt)
+            n_fallback += res.n_fallback
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    mel_w.close()
+    face_w.close()
+    return n_fallback, skips, usable
+
+
+def _write_tables(tmp: Path, usable: list[Utterance], skips: list[Skip]) -> None:
+    manifest = pd.DataFrame([asdict(u) for u in usable], columns=MANIFEST_COLUMNS)
+    manifest.to_csv(tmp / "manifest.csv", index=False)
+    pd.DataFrame([asdict(s) for s in skips], columns=["path", "reason"]).to_csv(tmp / "skipped.csv", index=False)
+
+
+def _move_into_place(tmp: Path, out_dir: Path, key: str) -> None:
+    """Rename tmp -> out_dir; an older feature directory there is swapped out, then deleted."""
+    old = None
+    if out_dir.exists():
+        if _is_complete(out_dir, key):  # a concurrent prepare of the same corpus finished first
+            return
+        old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
