@@ -1,0 +1,125 @@
+"""Hyper-parameter importance from a trials table, via an in-memory Optuna study and fANOVA.
+
+The sweep's own Optuna study lives inside Ray Tune's searcher; rebuilding one from ``trials`` keeps the
+report independent of Ray and lets ``fdan-bench report`` recompute importances from saved files alone.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+PARAM_PREFIX = "param_"
+FAILED_STATUSES = {"error", "errored", "failed", "fail"}
+
+
+@dataclass
+class Importance:
+    """Normalised importances (sum 1, largest first) or, when they cannot be computed, a note saying why."""
+
+    values: dict[str, float] = field(default_factory=dict)
+    note: str | None = None
+    n_trials: int = 0
+
+
+def searched_params(trials: pd.DataFrame) -> list[str]:
+    """Names of the searched hyper-parameters: the ``param_<name>`` columns, in table order."""
+    return [c[len(PARAM_PREFIX):] for c in trials.columns if c.startswith(PARAM_PREFIX)]
+
+
+def looks_log(values: pd.Series) -> bool:
+    """A positive numeric range spanning at least two decades, like a learning rate, is searched in log space."""
+    v = pd.to_numeric(values, errors="coerce").dropna()
+    return bool(len(v)) and bool((v > 0).all()) and float(v.max()) / float(v.min()) >= 100.0
+
+
+def complete_trials(trials: pd.DataFrame, metric_col: str) -> pd.DataFrame:
+    """Trials with a finite ``metric_col`` whose status is not a failure."""
+    if metric_col not in trials:
+        return trials.iloc[0:0]
+    ok = pd.Series(np.isfinite(pd.to_numeric(trials[metric_col], errors="coerce").astype(float)), index=trials.index)
+    if "status" in trials:
+        ok &= ~trials["status"].astype(str).str.strip().str.lower().isin(FAILED_STATUSES)
+    return trials[ok]
+
+
+def _distribution(values: pd.Series):
+    """Float/Int/Categorical Optuna distribution covering ``values`` (NaN-free)."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        choices = sorted({_choice(v) for v in values}, key=lambda c: (type(c).__name__, str(c)))
+        return CategoricalDistribution(choices)
+    numbers = values.astype(float)
+    if pd.api.types.is_integer_dtype(values) or bool((numbers == np.round(numbers)).all()):
+        return IntDistribution(int(numbers.min()), int(numbers.max()), log=looks_log(numbers))
+    return FloatDistribution(float(numbers.min()), float(numbers.max()), log=looks_log(numbers))
+
+
+def _choice(v):
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, str)) and not isinstance(v, np.generic):
+        return v
+    return v.item() if isinstance(v, np.generic) else str(v)
+
+
+def _param_value(dist, v):
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    if isinstance(dist, CategoricalDistribution):
+        return _choice(v)
+    return int(round(float(v))) if isinstance(dist, IntDistribution) else float(v)
+
+
+def param_importances(
+    trials: pd.DataFrame, metric_col: str, *, maximize: bool = True, seed: int = 0
+) -> Importance:
+    """fANOVA importance of each varying ``param_*`` column for ``metric_col`` over the complete trials.
+
+    Needs at least two complete trials, at least one parameter that varies and a metric that varies;
+    otherwise returns an :class:`Importance` with a note and no values. Trials of all pairs and folds are
+    pooled into one study.
+    """
+    import optuna
+    from optuna.trial import create_trial
+
+    done = complete_trials(trials, metric_col)
+    n = len(done)
+    if n < 2:
+        return Importance(note=f"not enough trials for parameter importance: {n} complete trial(s), need at least 2",
+                          n_trials=n)
+    params = [p for p in searched_params(done) if done[PARAM_PREFIX + p].dropna().nunique() > 1]
+    if not params:
+        return Importance(note="not enough variation for parameter importance: every searched parameter is "
+                               "constant (or absent) over the complete trials", n_trials=n)
+    metric = pd.to_numeric(done[metric_col]).astype(float)
+    if metric.nunique() < 2:
+        return Importance(note=f"parameter importance undefined: {metric_col} is the same for every complete trial",
+                          n_trials=n)
+    dists = {p: _distribution(done[PARAM_PREFIX + p].dropna()) for p in params}
+    previous = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        study = optuna.create_study(direction="maximize" if maximize else "minimize")
+        for (_, row), value in zip(done.iterrows(), metric):
+            present = {p: row[PARAM_PREFIX + p] for p in params if not pd.isna(row[PARAM_PREFIX + p])}
+            study.add_trial(create_trial(
+                value=float(value),
+                params={p: _param_value(dists[p], v) for p, v in present.items()},
+                distributions={p: dists[p] for p in present},
+            ))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
+            raw = optuna.importance.get_param_importances(study, evaluator=evaluator)
+    except (ValueError, RuntimeError, ZeroDivisionError) as exc:
+        return Importance(note=f"parameter importance could not be computed: {exc}", n_trials=n)
+    finally:
+        optuna.logging.set_verbosity(previous)
+    values = {k: float(v) for k, v in sorted(raw.items(), key=lambda kv: -float(kv[1]))}
+    if not values:
+        return Importance(note="parameter importance: no parameter is shared by all complete trials", n_trials=n)
+    return Importance(values=values, n_trials=n)

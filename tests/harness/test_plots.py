@@ -1,0 +1,125 @@
+"""Figures under plots/ and the parameter importance behind one of them."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.image import imread
+
+sys.path.insert(0, str(Path(__file__).parent))
+from results_data import make_config, make_confusions, make_trials  # noqa: E402
+
+from harness.importance import param_importances  # noqa: E402
+from harness.plots import (  # noqa: E402
+    best_selected_trial, confusions_of, cross_corpus_grid, plot_confusions, render_plots, selection_column,
+)
+
+METRIC = "best_val_fused_uar"
+
+
+def assert_png_with_content(path: Path) -> None:
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    pixels = imread(path)
+    assert pixels.shape[0] > 100 and pixels.shape[1] > 100
+    assert float(pixels[..., :3].std()) > 0.01, f"{path} is blank"
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    trials = make_trials()
+    out = tmp_path_factory.mktemp("plots")
+    (out / "plots").mkdir()
+    (out / "plots" / "stale.png").write_bytes(b"old")
+    plots, notes = render_plots(out, trials, make_confusions(trials), make_config())
+    return out, plots, notes
+
+
+def test_all_figures_drawn(rendered):
+    out, plots, notes = rendered
+    names = sorted(p.name for p in (out / "plots").glob("*.png"))
+    assert names == ["confusion_best.png", "cross_corpus_uar.png", "hparams.png", "importance.png"]
+    assert sorted(Path(rel).name for _, rel in plots) == names
+    for name in names:
+        assert_png_with_content(out / "plots" / name)
+    assert notes == []
+
+
+def test_selection_column():
+    trials = make_trials()
+    assert selection_column(trials, {"selection_metric": "val_audio_war"}) == "best_val_audio_war"
+    assert selection_column(trials, {}) == METRIC
+    assert selection_column(trials, {"selection_metric": "nonsense"}) == METRIC
+    assert selection_column(trials[["pair", "selected"]], {}) is None
+
+
+def test_best_selected_trial():
+    trials = make_trials()
+    best = best_selected_trial(trials, METRIC)
+    selected = trials[trials["selected"]]
+    assert best["trial_id"] == selected.loc[selected[METRIC].idxmax(), "trial_id"]
+    trials["best_val_fused_loss"] = -trials[METRIC]
+    low = best_selected_trial(trials, "best_val_fused_loss")
+    assert low["trial_id"] == best["trial_id"]  # a loss is minimised
+    assert best_selected_trial(trials.assign(selected=False), METRIC) is None
+
+
+def test_importance_values():
+    imp = param_importances(make_trials(), METRIC)
+    assert imp.note is None and imp.n_trials == 12
+    assert set(imp.values) == {"lr", "batch_size", "optimizer"}
+    assert sum(imp.values.values()) == pytest.approx(1.0)
+    assert list(imp.values.values()) == sorted(imp.values.values(), reverse=True)
+
+
+def test_importance_drops_constant_params_and_failed_trials():
+    trials = make_trials().assign(param_fixed=0.1)
+    trials.loc[trials.index[:4], "status"] = "ERROR"
+    imp = param_importances(trials, METRIC)
+    assert "fixed" not in imp.values and imp.n_trials == 8
+
+
+@pytest.mark.parametrize("edit,expected", [
+    (lambda t: t.iloc[:1], "not enough trials"),
+    (lambda t: t.assign(**{METRIC: np.where(np.arange(len(t)) == 0, 0.5, np.nan)}), "not enough trials"),
+    (lambda t: t.assign(param_lr=1e-3, param_batch_size=32, param_optimizer="sgd"), "not enough variation"),
+    (lambda t: t.assign(**{METRIC: 0.5}), "is the same for every"),
+])
+def test_importance_notes(edit, expected):
+    imp = param_importances(edit(make_trials()), METRIC)
+    assert imp.values == {} and expected in imp.note
+
+
+def test_cross_corpus_grid():
+    grid = cross_corpus_grid(make_trials())
+    assert list(grid.index) == ["meld", "savee"] and list(grid.columns) == ["meld", "savee"]
+    assert grid.loc["savee", "savee"] == pytest.approx(65.0)
+    assert grid.loc["savee", "meld"] == pytest.approx(35.0)
+    assert np.isnan(grid.loc["meld", "savee"])
+
+
+def test_within_only_has_no_heat_map_and_notes_missing_pieces(tmp_path):
+    trials = make_trials()
+    trials = trials[trials["pair"] == "savee"]
+    trials = trials.assign(param_lr=1e-3, param_batch_size=32, param_optimizer="sgd")
+    plots, notes = render_plots(tmp_path, trials, [], {})
+    names = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
+    assert names == ["hparams.png", "importance.png"]
+    assert any("not enough variation" in n for n in notes)
+    assert any("no confusion matrix stored" in n for n in notes)
+    assert_png_with_content(tmp_path / "plots" / "importance.png")  # the note, drawn
+
+
+def test_confusions_match_on_string_keys(tmp_path):
+    trials = make_trials()
+    best = best_selected_trial(trials, METRIC)
+    confusions = [dict(c, fold=str(c["fold"]), head=h)  # fold as a string, heads out of order
+                  for c, h in zip(make_confusions(trials)[::-1], ["face", "audio", "fused"] * 4)]
+    mine = confusions_of(confusions, best)
+    assert list(mine) == ["fused", "audio", "face"]
+    assert all(c["trial_id"] == best["trial_id"] for c in mine.values())
+    other = pd.Series({"pair": "x", "fold": 0, "trial_id": "none"})
+    assert not plot_confusions(confusions, other, tmp_path / "d.png")
+    assert not (tmp_path / "d.png").exists()
