@@ -60,12 +60,12 @@ def lmmd_class_weights(source_label: Tensor, target_prob: Tensor, dtype: torch.d
     s_onehot = (source_label.detach().unsqueeze(1) == classes).to(dtype)  # (B, C)
     s_count = s_onehot.sum(dim=0)
     t_sum = prob.sum(dim=0)
-    s_hat = s_onehot / s_count.clamp_min(1.0)
-    t_hat = prob / torch.where(t_sum > 0, t_sum, torch.ones_like(t_sum))
     t_present = (prob.argmax(dim=1).unsqueeze(1) == classes).any(dim=0)  # (C,)
-    kept = (s_count > 0) & t_present
-    keep = kept.to(dtype)
-    return s_hat * keep, t_hat * keep, keep.sum()
+    keep = ((s_count > 0) & t_present).to(dtype)
+    # Mask and normalisation folded into one (C,) scale per side; empty columns are all zero anyway.
+    s_hat = s_onehot * (keep / s_count.clamp_min(1.0))
+    t_hat = prob * (keep / torch.where(t_sum > 0, t_sum, 1.0))
+    return s_hat, t_hat, keep.sum()
 
 
 def lmmd_weight_matrices(source_label: Tensor, target_prob: Tensor, dtype: torch.dtype | None = None) -> tuple[Tensor, Tensor, Tensor]:
