@@ -29,6 +29,15 @@ def searched_params(trials: pd.DataFrame) -> list[str]:
     return [c[len(PARAM_PREFIX):] for c in trials.columns if c.startswith(PARAM_PREFIX)]
 
 
+def param_values(trials: pd.DataFrame, name: str) -> pd.Series:
+    """The ``param_<name>`` column; in a non-numeric column a missing value is the choice ``"None"``
+    (a ``null`` search choice), in a numeric one it stays missing (the parameter was not sampled)."""
+    values = trials[PARAM_PREFIX + name]
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return values
+    return values.astype(object).where(values.notna(), "None")
+
+
 def looks_log(values: pd.Series) -> bool:
     """A positive numeric range spanning at least two decades, like a learning rate, is searched in log space."""
     v = pd.to_numeric(values, errors="coerce").dropna()
@@ -91,7 +100,8 @@ def param_importances(
     if n < 2:
         return Importance(note=f"not enough trials for parameter importance: {n} complete trial(s), need at least 2",
                           n_trials=n)
-    params = [p for p in searched_params(done) if done[PARAM_PREFIX + p].dropna().nunique() > 1]
+    columns = {p: param_values(done, p) for p in searched_params(done)}
+    params = [p for p, v in columns.items() if v.dropna().nunique() > 1]
     if not params:
         return Importance(note="not enough variation for parameter importance: every searched parameter is "
                                "constant (or absent) over the complete trials", n_trials=n)
@@ -99,13 +109,13 @@ def param_importances(
     if metric.nunique() < 2:
         return Importance(note=f"parameter importance undefined: {metric_col} is the same for every complete trial",
                           n_trials=n)
-    dists = {p: _distribution(done[PARAM_PREFIX + p].dropna()) for p in params}
+    dists = {p: _distribution(columns[p].dropna()) for p in params}
     previous = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         study = optuna.create_study(direction="maximize" if maximize else "minimize")
-        for (_, row), value in zip(done.iterrows(), metric):
-            present = {p: row[PARAM_PREFIX + p] for p in params if not pd.isna(row[PARAM_PREFIX + p])}
+        for i, value in enumerate(metric):
+            present = {p: columns[p].iloc[i] for p in params if not pd.isna(columns[p].iloc[i])}
             study.add_trial(create_trial(
                 value=float(value),
                 params={p: _param_value(dists[p], v) for p, v in present.items()},

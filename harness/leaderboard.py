@@ -150,25 +150,35 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _protocol_name(config: dict) -> str:
+    protocol = config.get("protocol")
+    if isinstance(protocol, dict):
+        protocol = protocol.get("name")
+    return str(protocol or "unspecified")
+
+
 def render_leaderboard_md(
     board: pd.DataFrame,
     config: dict | None = None,
     *,
     experiment: str | None = None,
+    selection: str | None = None,
     plots: list[tuple[str, str]] | None = None,
     notes: list[str] | None = None,
 ) -> str:
     """The ``leaderboard.md`` text: title, selection metric, the formatted board, the protocol note, plots.
 
-    ``plots`` are (title, relative path) pairs linked under the table; ``notes`` are extra lines (for example
-    why a plot could not be drawn). The output is deterministic: no timestamps.
+    ``selection`` names the selection metric (default: the config's ``selection_metric``); ``plots`` are
+    (title, relative path) pairs linked under the table; ``notes`` are extra lines (for example why a plot
+    could not be drawn). The output is deterministic: no timestamps.
     """
     config = config or {}
-    name = experiment or config.get("experiment") or "experiment"
+    name = experiment or config.get("experiment") or config.get("name") or "experiment"
     lines = [f"# Leaderboard — {name}", ""]
-    lines.append(f"Selection metric: `{config.get('selection_metric', 'val_fused_uar')}`; "
-                 f"configured protocol: `{config.get('protocol', 'unspecified')}`.")
-    lines.append("")
+    if config.get("label"):
+        lines += [f"_{config['label']}_", ""]
+    selection = selection or str(config.get("selection_metric") or "unspecified")
+    lines += [f"Selection metric: `{selection}`; configured protocol: `{_protocol_name(config)}`.", ""]
     if board.empty:
         lines.append("_No selected trials: nothing to rank._")
     else:

@@ -12,26 +12,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from harness.importance import PARAM_PREFIX, Importance, looks_log, param_importances, searched_params
+from harness.importance import (
+    PARAM_PREFIX, Importance, looks_log, param_importances, param_values, searched_params,
+)
 from harness.leaderboard import HEADS
+from harness.selection_metric import best_selected_trial, maximizes, selection_column, selection_label
 
-DEFAULT_SELECTION = "val_fused_uar"
 Plot = tuple[str, str]  # (title, path relative to the results directory)
-
-
-def selection_column(trials: pd.DataFrame, config: dict | None) -> str | None:
-    """The trials column holding the selection metric: config ``selection_metric`` (``val_fused_uar`` →
-    ``best_val_fused_uar``), else ``best_val_fused_uar``, else the first ``best_val_*`` column."""
-    wanted = str((config or {}).get("selection_metric") or DEFAULT_SELECTION)
-    for col in (wanted, f"best_{wanted}", f"best_val_{wanted}", f"best_{DEFAULT_SELECTION}"):
-        if col in trials:
-            return col
-    return next((c for c in trials.columns if c.startswith("best_val_")), None)
-
-
-def maximizes(metric_col: str) -> bool:
-    """Losses are minimised; every other metric (WAR, UAR, F1) is maximised."""
-    return "loss" not in metric_col
 
 
 def _save(fig: Figure, path: Path) -> None:
@@ -50,10 +37,11 @@ def plot_hparams(trials: pd.DataFrame, metric_col: str, path: Path) -> bool:
     non-numeric ones are placed at evenly spaced categories. Returns False when there is nothing to draw.
     """
     data = trials[pd.to_numeric(trials[metric_col], errors="coerce").notna()]
-    names = [n for n in searched_params(trials) if data[PARAM_PREFIX + n].notna().any()]
+    names = [n for n in searched_params(trials) if param_values(data, n).notna().any()]
     if not names:
         return False
     cols = min(3, len(names))
+    label = selection_label(trials, metric_col)
     rows = -(-len(names) // cols)
     fig = Figure(figsize=(4.2 * cols, 3.4 * rows))
     pairs = sorted(data["pair"].astype(str).unique())
@@ -61,7 +49,8 @@ def plot_hparams(trials: pd.DataFrame, metric_col: str, path: Path) -> bool:
     for i, name in enumerate(names):
         ax = fig.add_subplot(rows, cols, i + 1)
         col = PARAM_PREFIX + name
-        sub = data[data[col].notna()]
+        values = param_values(data, name)
+        sub = data.assign(**{col: values})[values.notna()]
         numeric = pd.api.types.is_numeric_dtype(sub[col]) and not pd.api.types.is_bool_dtype(sub[col])
         cats = sorted(sub[col].astype(str).unique())
         for pair, g in sub.groupby(sub["pair"].astype(str), sort=True):
@@ -76,10 +65,10 @@ def plot_hparams(trials: pd.DataFrame, metric_col: str, path: Path) -> bool:
         if not numeric:
             ax.set_xticks(range(len(cats)), cats, rotation=30, ha="right")
         ax.set_xlabel(name)
-        ax.set_ylabel(metric_col, fontsize=8)
+        ax.set_ylabel(label, fontsize=8)
         if i == 0:
             ax.legend(fontsize=7, title="pair", title_fontsize=7)
-    fig.suptitle(f"{metric_col} against each searched hyper-parameter (ringed: selected trials)", fontsize=9)
+    fig.suptitle(f"{label} against each searched hyper-parameter (ringed: selected trials)", fontsize=9)
     fig.tight_layout()
     _save(fig, path)
     return True
@@ -99,19 +88,6 @@ def plot_importance(importance: Importance, metric_col: str, path: Path) -> None
         ax.text(0.5, 0.5, importance.note or "no importance", ha="center", va="center", wrap=True, fontsize=9)
     fig.tight_layout()
     _save(fig, path)
-
-
-def best_selected_trial(trials: pd.DataFrame, metric_col: str | None) -> pd.Series | None:
-    """The selected trial with the best ``metric_col`` (ties: first in table order); None if none is selected."""
-    selected = trials[trials["selected"].astype(bool)]
-    if selected.empty:
-        return None
-    if metric_col is None or metric_col not in selected:
-        return selected.iloc[0]
-    values = pd.to_numeric(selected[metric_col], errors="coerce").astype(float)
-    if values.isna().all():
-        return selected.iloc[0]
-    return selected.loc[values.idxmax() if maximizes(metric_col) else values.idxmin()]
 
 
 def confusions_of(confusions: list[dict], trial: pd.Series) -> dict[str, dict]:
@@ -207,12 +183,13 @@ def render_plots(results_dir: Path, trials: pd.DataFrame, confusions: list[dict]
         notes.append("no best_val_* column in trials: hyper-parameter and importance plots skipped")
     else:
         if plot_hparams(trials, metric_col, plots_dir / "hparams.png"):
-            plots.append((f"{metric_col} against each searched hyper-parameter", "plots/hparams.png"))
+            plots.append((f"{selection_label(trials, metric_col)} against each searched hyper-parameter",
+                          "plots/hparams.png"))
         else:
             notes.append("no param_* columns in trials: no hyper-parameter plot")
         importance = param_importances(trials, metric_col, maximize=maximizes(metric_col))
-        plot_importance(importance, metric_col, plots_dir / "importance.png")
-        plots.append((f"parameter importance ({metric_col})", "plots/importance.png"))
+        plot_importance(importance, selection_label(trials, metric_col), plots_dir / "importance.png")
+        plots.append((f"parameter importance ({selection_label(trials, metric_col)})", "plots/importance.png"))
         if importance.note:
             notes.append(importance.note)
     best = best_selected_trial(trials, metric_col)

@@ -13,6 +13,7 @@ from harness.leaderboard import (
 )
 from harness.plots import render_plots
 from harness.results import ResultsError, load_results
+from harness.selection_metric import selection_column, selection_label
 
 
 @dataclass
@@ -35,7 +36,10 @@ def render_report(out_dir: Path | str) -> Report:
     results = load_results(out_dir)
     board = build_leaderboard(results.trials, results.config)
     plots, notes = render_plots(results.path, results.trials, results.confusions, results.config)
-    text = render_leaderboard_md(board, results.config, experiment=results.experiment, plots=plots, notes=notes)
+    metric_col = selection_column(results.trials, results.config)
+    selection = selection_label(results.trials, metric_col) if metric_col else None
+    text = render_leaderboard_md(board, results.config, experiment=results.experiment, selection=selection,
+                                 plots=plots, notes=notes)
     (results.path / "leaderboard.md").write_text(text)
     return Report(path=results.path, experiment=results.experiment, board=board, plots=plots, notes=notes)
 

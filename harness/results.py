@@ -48,8 +48,8 @@ class Results:
 
     @property
     def experiment(self) -> str:
-        """The experiment name: config ``experiment``, else the trials column, else the directory name."""
-        name = self.config.get("experiment") if isinstance(self.config, dict) else None
+        """The experiment name: config ``experiment`` (or ``name``), else the trials column, else the directory."""
+        name = self.config.get("experiment") or self.config.get("name")
         if not name and "experiment" in self.trials and len(self.trials):
             name = str(self.trials["experiment"].iloc[0])
         return str(name or self.path.name)

@@ -89,6 +89,14 @@ def test_format_and_markdown(board):
     assert "`val_fused_uar`" in md
 
 
+def test_markdown_header_from_sweep_config(board):
+    config = {"name": "savee-si", "label": "our protocol",
+              "protocol": {"name": "speaker-independent", "selection_head": "fused", "selection_metric": "uar"}}
+    md = render_leaderboard_md(board, config, selection="best_val_fused_uar")
+    assert md.startswith("# Leaderboard — savee-si\n\n_our protocol_")
+    assert "Selection metric: `best_val_fused_uar`; configured protocol: `speaker-independent`." in md
+
+
 def test_no_selected_trials():
     trials = make_trials().assign(selected=False)
     board = build_leaderboard(trials, {})

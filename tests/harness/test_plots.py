@@ -13,9 +13,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from results_data import make_config, make_confusions, make_trials  # noqa: E402
 
 from harness.importance import param_importances  # noqa: E402
-from harness.plots import (  # noqa: E402
-    best_selected_trial, confusions_of, cross_corpus_grid, plot_confusions, render_plots, selection_column,
-)
+from harness.plots import confusions_of, cross_corpus_grid, plot_confusions, render_plots  # noqa: E402
+from harness.selection_metric import best_selected_trial, selection_column, selection_label  # noqa: E402
 
 METRIC = "best_val_fused_uar"
 
@@ -53,6 +52,13 @@ def test_selection_column():
     assert selection_column(trials, {}) == METRIC
     assert selection_column(trials, {"selection_metric": "nonsense"}) == METRIC
     assert selection_column(trials[["pair", "selected"]], {}) is None
+    # the sweep's config form: a protocol section, and trials with best_score + selection_metric columns
+    protocol = {"protocol": {"name": "speaker-independent", "selection_head": "face", "selection_metric": "war"}}
+    assert selection_column(trials, protocol) == "best_val_face_war"
+    sweep = trials.assign(best_score=trials[METRIC], selection_metric="test_fused_uar")
+    paper = {"protocol": {"name": "paper", "selection_head": "fused", "selection_metric": "uar"}}
+    assert selection_column(sweep, paper) == "best_score"  # never the test_* column (selected rows only)
+    assert selection_label(sweep, "best_score") == "best test_fused_uar"
 
 
 def test_best_selected_trial():
@@ -72,6 +78,13 @@ def test_importance_values():
     assert set(imp.values) == {"lr", "batch_size", "optimizer"}
     assert sum(imp.values.values()) == pytest.approx(1.0)
     assert list(imp.values.values()) == sorted(imp.values.values(), reverse=True)
+
+
+def test_importance_treats_a_missing_text_choice_as_none():
+    trials = make_trials().assign(param_lr=1e-3, param_batch_size=32)
+    trials["param_optimizer"] = [None, "adam", "sgd"] * 4
+    imp = param_importances(trials, METRIC)
+    assert list(imp.values) == ["optimizer"] and imp.n_trials == 12
 
 
 def test_importance_drops_constant_params_and_failed_trials():

@@ -29,6 +29,14 @@ def two_dirs(tmp_path_factory) -> tuple[Path, Path]:
     return root / "a", root / "b"
 
 
+def test_write_results_renders_report(two_dirs):
+    a, _ = two_dirs
+    for name in ("metrics.parquet", "metrics.csv", "trials.parquet", "trials.csv", "confusion.json",
+                 "config.resolved.yaml", "env.json", "leaderboard.md"):
+        assert (a / name).is_file(), name
+    assert len(list((a / "plots").glob("*.png"))) == 4
+
+
 def test_report_re_renders_identical_leaderboard(two_dirs):
     a, _ = two_dirs
     before = (a / "leaderboard.md").read_text()

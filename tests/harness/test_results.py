@@ -18,22 +18,31 @@ from harness.envinfo import collect_env, git_info  # noqa: E402
 from harness.results import ResultsError, load_results, write_results  # noqa: E402
 
 FILES = ["metrics.parquet", "metrics.csv", "trials.parquet", "trials.csv", "confusion.json",
-         "config.resolved.yaml", "env.json", "leaderboard.md"]
+         "config.resolved.yaml", "env.json"]
+RENDERED: list[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def no_drawing(monkeypatch):
+    """Rendering is tested in test_report_cli / test_plots; here only record that it was asked for."""
+    monkeypatch.setattr("harness.report.render_report", lambda d: RENDERED.append(Path(d)))
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> tuple[Path, dict]:
     inputs = make_inputs()
     out = tmp_path_factory.mktemp("res") / "toy"
-    write_results(out, **inputs)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("harness.report.render_report", lambda d: RENDERED.append(Path(d)))
+        write_results(out, **inputs)
     return out, inputs
 
 
-def test_write_results_writes_every_file(written):
+def test_write_results_writes_every_file_then_renders(written):
     out, _ = written
     for name in FILES:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
-    assert any((out / "plots").glob("*.png"))
+    assert out in RENDERED
 
 
 def test_tables_round_trip(written):
