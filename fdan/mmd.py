@@ -77,8 +77,10 @@ def _inverse_bandwidths(dist: Tensor, ratios: Tensor, fix_sigma: float | None) -
 
 
 def _check_pair(source: Tensor, target: Tensor) -> None:
-    if source.ndim != 2 or target.ndim != 2 or source.shape[1] != target.shape[1]:
-        raise ValueError(f"source and target must be (B, d) and (B', d); got {tuple(source.shape)} and {tuple(target.shape)}")
+    if source.ndim != 2 or target.ndim != 2 or source.shape[1] != target.shape[1] or 0 in (len(source), len(target)):
+        raise ValueError(
+            f"source and target must be non-empty (B, d) and (B', d); got {tuple(source.shape)} and {tuple(target.shape)}"
+        )
 
 
 def gaussian_kernel(
@@ -115,6 +117,7 @@ class _KernelQuadraticForm(torch.autograd.Function):
 
     Backward: with ``W = U Uᵀ`` and ``E_k = exp(−D / σ_k)``, ``A = ∂L/∂D = −W ⊙ Σ_k E_k / σ_k``
     (symmetric), and ``∂L/∂z_i = Σ_j 2 A_ij · 2 (z_i − z_j) = 4 (rowsum(A)_i z_i − (A Z)_i)``.
+    Only ``Σ_k E_k / σ_k`` ``(n, n)`` is kept for backward, not the ``(K, n, n)`` exponentials.
     """
 
     @staticmethod
@@ -123,16 +126,15 @@ class _KernelQuadraticForm(torch.autograd.Function):
         dist = _centred_sq_distances(zc)
         inv = _inverse_bandwidths(dist, ratios, fix_sigma)
         e = torch.exp(dist.unsqueeze(0) * -inv.view(-1, 1, 1))  # (K, n, n)
-        ctx.save_for_backward(zc, e, u, inv)
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(zc, torch.einsum("kij,k->ij", e, inv), u)
         return ((e.sum(dim=0) @ u) * u).sum()
 
     @staticmethod
     @once_differentiable
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None]:
-        zc, e, u, inv = ctx.saved_tensors
-        if not ctx.needs_input_grad[0]:
-            return None, None, None, None
-        a = torch.einsum("kij,k->ij", e, inv).mul_(u @ u.t()).mul_(grad * -4.0)
+        zc, e_over_sigma, u = ctx.saved_tensors
+        a = (u @ u.t()).mul_(e_over_sigma).mul_(grad * -4.0)
         return a.sum(dim=1, keepdim=True) * zc - a @ zc, None, None, None
 
 

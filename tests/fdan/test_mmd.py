@@ -150,3 +150,13 @@ def test_shape_mismatch_rejected() -> None:
         gaussian_kernel(torch.randn(3, 4), torch.randn(3, 5))
     with pytest.raises(ValueError):
         kernel_quadratic_form(torch.randn(3, 4), torch.randn(2, 4), torch.randn(4, 1))
+    with pytest.raises(ValueError):
+        mmd(torch.randn(3, 4), torch.randn(0, 4))
+
+
+def test_no_gradient_needed_runs_under_no_grad() -> None:
+    s, t = torch.randn(4, 3, requires_grad=True), torch.randn(5, 3)
+    with torch.no_grad():
+        out = mmd(s, t)
+    assert not out.requires_grad
+    torch.testing.assert_close(out, mmd(s, t).detach())
