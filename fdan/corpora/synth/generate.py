@@ -1,0 +1,156 @@
+"""Generate a synthetic emotion corpus: speakers × emotions × clips of real mp4 (+ wav) media.
+
+Every clip draws from its own random stream, seeded from (seed, corpus name, speaker, emotion, clip),
+so the output does not depend on the worker count or on scheduling order.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from multiprocessing import get_all_start_methods, get_context
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from fdan.corpora.synth import layout
+from fdan.corpora.synth.conditions import Camera, Conditions, get_conditions, record_audio
+from fdan.corpora.synth.face import draw_face, head_pose
+from fdan.corpora.synth.profiles import EMOTIONS, Speaker, make_speaker, sample_cues
+from fdan.corpora.synth.voice import synth_voice
+from fdan.corpora.synth.writer import write_mp4, write_wav
+
+BLINK_RATE = 0.04  # probability that a frame shows closed eyes
+
+
+@dataclass(frozen=True)
+class _Job:
+    cond: Conditions
+    speaker: Speaker
+    emotion: str
+    clip: int
+    entropy: tuple[int, ...]
+    root: str
+
+
+def _seed_words(seed: int, corpus: str, *rest: int) -> tuple[int, ...]:
+    return (int(seed), zlib.crc32(corpus.encode()), *rest)
+
+
+def make_speakers(cond: Conditions, seed: int, n: int) -> list[Speaker]:
+    """The corpus' speaker population (depends only on seed, corpus name and index)."""
+    out = []
+    for i in range(n):
+        rng = np.random.default_rng(np.random.SeedSequence(_seed_words(seed, cond.name, 0, i)))
+        out.append(make_speaker(f"{cond.speaker_prefix}{i + 1:02d}", i, rng, female_rate=cond.female_rate,
+                                skin_tones=cond.skin_tones, f0_scale=cond.f0_scale,
+                                bias=cond.difficulty.speaker_bias))
+    return out
+
+
+def render_clip(job: _Job) -> dict[str, object]:
+    """Synthesize, record and write one clip; returns its labels.csv row."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    cond, spk = job.cond, job.speaker
+    rng = np.random.default_rng(np.random.SeedSequence(job.entropy))
+    cues = sample_cues(job.emotion, spk, rng, cond.difficulty)
+    n_frames = int(round(rng.uniform(*cond.duration_s) * cond.fps))
+    duration = n_frames / cond.fps
+    voice = synth_voice(spk, cues.voice, duration, cond.sample_rate, rng)
+    audio = record_audio(voice.audio, cond, rng)
+    cam = Camera(cond, rng)
+    half = cond.face_half_width * cond.height * spk.face_scale
+    phase = float(rng.uniform(0, 2 * math.pi))
+    blinks = rng.random(n_frames) < BLINK_RATE
+    frames = []
+    for i in range(n_frames):
+        t = i / cond.fps
+        a = min(int(t * cond.sample_rate), len(voice.talk) - 1)
+        talk = float(voice.talk[a: a + int(cond.sample_rate / cond.fps)].mean()) if a < len(voice.talk) - 1 else 0.0
+        pose = head_pose(t, cues.face, cam.centre, half, phase)
+        frames.append(cam.expose(draw_face(cam.background(t), spk, cues.face, pose, talk, bool(blinks[i]))))
+
+    uid = layout.utterance_id(spk.speaker_id, job.emotion, job.clip)
+    video_rel = f"{spk.speaker_id}/{uid}.mp4"
+    audio_rel = "" if cond.audio_store == "aac" else f"{spk.speaker_id}/{uid}.wav"
+    root = Path(job.root)
+    write_mp4(root / video_rel, frames, cond.fps, audio=audio if cond.audio_store == "aac" else None,
+              sample_rate=cond.sample_rate, crf=cond.crf)
+    if audio_rel:
+        write_wav(root / audio_rel, audio, cond.sample_rate)
+    return {
+        "utterance_id": uid, "speaker": spk.speaker_id, "speaker_index": spk.index, "emotion": job.emotion,
+        "video_path": video_rel, "audio_path": audio_rel, "duration_s": f"{duration:.4f}", "n_frames": n_frames,
+        "fps": cond.fps, "width": cond.width, "height": cond.height, "sample_rate": cond.sample_rate,
+        "audio_store": cond.audio_store, "face_intensity": f"{cues.face_intensity:.4f}",
+        "voice_intensity": f"{cues.voice_intensity:.4f}",
+    }
+
+
+def _check_out_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output path {out} exists and is not a directory")
+    if out.exists() and any(out.iterdir()) and not (out / layout.CORPUS_JSON).exists():
+        raise ValueError(f"output directory {out} is not empty and holds no {layout.CORPUS_JSON}; "
+                         "refusing to write a synthetic corpus into it")
+
+
+def generate(out_dir: Path | str, corpus: str = "synth-studio", seed: int = 0, speakers: int = 4,
+             clips_per_emotion: int = 3, *, workers: int | None = None,
+             progress: Callable[[int, int], None] | None = None, **overrides: object) -> Path:
+    """Write corpus `corpus` (a name in `conditions.CORPORA`) under `out_dir`; returns the directory.
+
+    `overrides` replace fields of the corpus' `Conditions` (e.g. `snr_db=(0, 5)`, or
+    `difficulty={"clip_noise": 1.0}`). `workers` processes render clips (default: CPU count, 1 for
+    tiny corpora); `progress(done, total)` is called after every clip.
+    """
+    if speakers < 1 or clips_per_emotion < 1:
+        raise ValueError(f"speakers ({speakers}) and clips_per_emotion ({clips_per_emotion}) must be >= 1")
+    cond = get_conditions(corpus).with_overrides(**overrides)
+    out = Path(out_dir).expanduser()
+    _check_out_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    spks = make_speakers(cond, seed, speakers)
+    jobs = [
+        _Job(cond, s, e, c, _seed_words(seed, cond.name, 1, s.index, ei, c), str(out))
+        for s in spks for ei, e in enumerate(EMOTIONS) for c in range(clips_per_emotion)
+    ]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, max(1, len(jobs) // 12))
+    rows: list[dict[str, object]] = []
+    if workers <= 1:
+        for job in jobs:
+            rows.append(render_clip(job))
+            if progress:
+                progress(len(rows), len(jobs))
+    else:
+        # fork: workers inherit the imported modules (spawn would re-import torch via fdan, seconds each)
+        # and a caller's script without a __main__ guard is not re-run.
+        method = "fork" if "fork" in get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(workers, mp_context=get_context(method)) as pool:
+            for row in pool.map(render_clip, jobs, chunksize=4):
+                rows.append(row)
+                if progress:
+                    progress(len(rows), len(jobs))
+
+    rows.sort(key=lambda r: str(r["utterance_id"]))
+    with open(out / layout.LABELS_CSV, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(layout.LABEL_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    meta = {
+        "family": layout.FAMILY, "corpus": cond.name, "seed": seed, "version": layout.VERSION,
+        "description": cond.description, "speakers": [s.speaker_id for s in spks],
+        "clips_per_emotion": clips_per_emotion, "emotions": list(EMOTIONS), "n_clips": len(rows),
+        "audio_store": cond.audio_store, "conditions": asdict(cond),
+        "speaker_profiles": [asdict(s) for s in spks],
+    }
+    (out / layout.CORPUS_JSON).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return out

@@ -1,0 +1,31 @@
+"""`fdan-bench synth` through the Typer app."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from harness.cli import app
+
+
+def test_synth_command_writes_a_corpus(tmp_path: Path) -> None:
+    out = tmp_path / "street"
+    res = CliRunner().invoke(app, ["synth", str(out), "--corpus", "synth-street", "--seed", "2", "--speakers", "1",
+                                   "--clips-per-emotion", "1"])
+    assert res.exit_code == 0, res.output
+    assert "synth-street" in res.output and "7 (1 speakers" in res.output
+    assert (out / "corpus.json").is_file() and (out / "labels.csv").is_file()
+    assert len(list(out.glob("str01/*.mp4"))) == 7
+
+
+def test_unknown_corpus_exits_2(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["synth", str(tmp_path / "x"), "--corpus", "synth-moon"])
+    assert res.exit_code == 2
+    assert "unknown corpus 'synth-moon'" in res.output and "synth-studio" in res.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_non_empty_foreign_directory_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep")
+    res = CliRunner().invoke(app, ["synth", str(tmp_path), "--speakers", "1", "--clips-per-emotion", "1"])
+    assert res.exit_code == 2 and "not empty" in res.output
