@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.leaderboard import HEADS, PROTOCOL_NOTE, format_leaderboard
@@ -30,12 +31,12 @@ def _fail(message: str) -> NoReturn:
 
 
 def rich_table(df: pd.DataFrame, title: str) -> Table:
-    """A rich Table with ``df``'s columns and its cells as text."""
-    table = Table(title=title, show_lines=False, header_style="bold")
+    """A rich Table with ``df``'s columns and its cells as literal text (``[paper]`` is not markup)."""
+    table = Table(title=escape(title), show_lines=False, header_style="bold")
     for col in df.columns:
-        table.add_column(str(col), no_wrap=col in ("pair", "kind", "protocol", "folds"))
+        table.add_column(escape(str(col)), no_wrap=col in ("pair", "kind", "protocol", "folds"))
     for row in df.itertuples(index=False):
-        table.add_row(*(str(v) for v in row))
+        table.add_row(*(escape(str(v)) for v in row))
     return table
 
 
@@ -48,7 +49,7 @@ def report(
         with _console(stderr=True).status(f"Rendering {results_dir} …"):
             rendered = render_report(results_dir)
     except ResultsError as exc:
-        _fail(str(exc))
+        _fail(escape(str(exc)))
     if rendered.board.empty:
         console.print("No selected trials: nothing to rank.")
     else:
@@ -66,7 +67,7 @@ def report(
 
 
 def compare(
-    results_dirs: Annotated[list[Path], typer.Argument(help="Two or more results directories.")],
+    results_dirs: Annotated[list[Path], typer.Argument(help="Results directories to set side by side.")],
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Also write the comparison: .csv gets the numeric table, anything else markdown."),
@@ -78,8 +79,11 @@ def compare(
         with _console(stderr=True).status(f"Loading {len(results_dirs)} results director(ies) …"):
             df = compare_dirs(results_dirs)
     except ResultsError as exc:
-        _fail(str(exc))
-    console.print(rich_table(compare_table(df, "fused"), "Fused head, test % (mean ± std over folds)"))
+        _fail(escape(str(exc)))
+    table = compare_table(df, "fused")
+    # "exp [protocol] UAR" headers on three lines keep the columns as narrow as their cells
+    table.columns = [c.replace(" [", "\n[").replace("] ", "]\n") for c in table.columns]
+    console.print(rich_table(table, "Fused head, test % (mean ± std over folds)"))
     if df["protocol"].astype(str).nunique() > 1:
         console.print("[bold yellow]Protocols differ between columns: not a like-for-like comparison.[/]")
     if out is not None:
@@ -90,5 +94,5 @@ def compare(
             else:
                 out.write_text(compare_markdown(df))
         except OSError as exc:
-            _fail(f"cannot write {out}: {exc}")
+            _fail(escape(f"cannot write {out}: {exc}"))
         console.print(f"Wrote {out}", highlight=False)

@@ -170,7 +170,7 @@ def load_results(results_dir: Path | str) -> Results:
     """
     path = Path(results_dir)
     if not path.is_dir():
-        raise ResultsError(f"{path}: results directory not found")
+        raise ResultsError(f"{path}: {'not a directory' if path.exists() else 'results directory not found'}")
     metrics = _read_table(path, "metrics")
     trials = _read_table(path, "trials")
     validate_columns(metrics, METRICS_COLUMNS, f"{path}/metrics")

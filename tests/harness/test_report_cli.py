@@ -74,7 +74,8 @@ def test_compare_same_name_twice_is_disambiguated(two_dirs):
 def test_compare_cli_writes_out(two_dirs, tmp_path):
     result = runner.invoke(app, ["compare", *map(str, two_dirs), "--out", str(tmp_path / "cmp.md")])
     assert result.exit_code == 0, result.output
-    assert "exp-a" in result.output and "exp-b" in result.output
+    assert "[speaker-independent]" in result.output and "[paper]" in result.output  # not eaten as markup
+    assert "exp-a" in result.output and "exp-b" in result.output and "70.00 ± 7.07" in result.output
     text = (tmp_path / "cmp.md").read_text()
     assert "exp-a [speaker-independent] WAR" in text and "exp-b [paper] WAR" in text
     result = runner.invoke(app, ["compare", *map(str, two_dirs), "--out", str(tmp_path / "cmp.csv")])
