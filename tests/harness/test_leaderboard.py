@@ -2,19 +2,16 @@
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from results_data import make_config, make_trials  # noqa: E402
-
-from harness.leaderboard import (  # noqa: E402
+from harness.leaderboard import (
     PROTOCOL_NOTE, build_leaderboard, format_leaderboard, mean_std_cell, paper_cell, render_leaderboard_md,
     value_columns,
 )
+
+from .results_data import make_config, make_trials
 
 STD_2 = math.sqrt(((60 - 65) ** 2 + (70 - 65) ** 2) / 1)  # sample std of two folds 10 points apart: 7.07
 

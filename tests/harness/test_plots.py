@@ -1,7 +1,6 @@
 """Figures under plots/ and the parameter importance behind one of them."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,12 +8,11 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-sys.path.insert(0, str(Path(__file__).parent))
-from results_data import make_config, make_confusions, make_trials  # noqa: E402
+from harness.importance import param_importances
+from harness.plots import confusions_of, cross_corpus_grid, plot_confusions, render_plots
+from harness.selection_metric import best_selected_trial, selection_column, selection_label
 
-from harness.importance import param_importances  # noqa: E402
-from harness.plots import confusions_of, cross_corpus_grid, plot_confusions, render_plots  # noqa: E402
-from harness.selection_metric import best_selected_trial, selection_column, selection_label  # noqa: E402
+from .results_data import make_config, make_confusions, make_trials
 
 METRIC = "best_val_fused_uar"
 

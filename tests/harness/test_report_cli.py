@@ -1,19 +1,17 @@
 """`fdan-bench report` / `compare`: re-rendering, side-by-side comparison, and bad input (exit 2)."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
-from results_data import make_inputs  # noqa: E402
+from harness.cli import app
+from harness.report import compare, compare_markdown, compare_table
+from harness.results import write_results
 
-from harness.cli import app  # noqa: E402
-from harness.report import compare, compare_markdown, compare_table  # noqa: E402
-from harness.results import write_results  # noqa: E402
+from .results_data import make_inputs
 
 runner = CliRunner()
 

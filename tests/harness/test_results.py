@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent))
-from results_data import make_inputs  # noqa: E402
+from harness.envinfo import collect_env, git_info
+from harness.results import ResultsError, load_results, write_results
 
-from harness.envinfo import collect_env, git_info  # noqa: E402
-from harness.results import ResultsError, load_results, write_results  # noqa: E402
+from .results_data import make_inputs
 
 FILES = ["metrics.parquet", "metrics.csv", "trials.parquet", "trials.csv", "confusion.json",
          "config.resolved.yaml", "env.json"]
