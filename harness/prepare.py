@@ -67,7 +67,7 @@ def ray_map(workers: int, cpus_per_task: float = 1.0, files_per_task: int = 4,
                 idx = pending.pop(ref)
                 try:
                     ready[idx] = ray.get(ref)
-                except (ray.exceptions.RayTaskError, ray.exceptions.WorkerCrashedError) as exc:
+                except ray.exceptions.RayError as exc:
                     ready[idx] = _one_by_one(remote, fn_ref, chunks[idx], exc, on_error)
 
     return run
@@ -83,7 +83,7 @@ def _one_by_one(remote: Any, fn_ref: Any, chunk: list[Any], first: BaseException
     for item in chunk:
         try:
             out.extend(ray.get(remote.remote(fn_ref, [item])))
-        except (ray.exceptions.RayTaskError, ray.exceptions.WorkerCrashedError) as exc:
+        except ray.exceptions.RayError as exc:
             out.append(on_error(item, exc))
     return out
 

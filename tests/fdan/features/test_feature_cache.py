@@ -113,3 +113,14 @@ def test_refuses_to_overwrite_a_foreign_directory(synth_corpus: Path, tmp_path: 
     with pytest.raises(FileExistsError):
         prepare_corpus("synth", synth_corpus, out=out, cfg=CFG)
     assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_an_unexpected_extraction_error_is_a_listed_skip(monkeypatch, tmp_path: Path):
+    from fdan.corpora.base import Skip, Utterance
+
+    def odd(*a, **k):
+        raise RuntimeError("cv2 said no")
+
+    monkeypatch.setattr(cache_mod, "extract_utterance", odd)
+    u = Utterance("c", "u", "s", "a", "anger", "all", 0, "", "v/x.mp4")
+    assert cache_mod._extract_job(tmp_path, CFG, u) == Skip("v/x.mp4", "unexpected error: RuntimeError: cv2 said no")
