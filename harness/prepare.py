@@ -22,14 +22,29 @@ from fdan.features.cache import MapFn, PrepareResult, prepare_corpus
 LOCALHOST = "127.0.0.1"
 
 
-def _run_chunk(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-    """Ray task body: one CPU per task, so keep torch and OpenCV single-threaded."""
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """torch and OpenCV on one thread for the duration (restored after).
+
+    Extraction is many small ops per file; their thread pools only contend with the other workers
+    (measured on 2 busy cores: 7.5 files/s on one thread against 2.3 with the default pools)."""
     import cv2
     import torch
 
+    before = torch.get_num_threads(), cv2.getNumThreads()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    return [fn(item) for item in items]
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before[0])
+        cv2.setNumThreads(before[1])
+
+
+def _run_chunk(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """Ray task body (one CPU per task by default)."""
+    with single_threaded():
+        return [fn(item) for item in items]
 
 
 def _crash_skip(item: Any, exc: BaseException) -> Any:
@@ -126,7 +141,8 @@ def run_prepare(importer: str | CorpusImporter, root: Path, out: Path | None, cf
     label = importer if isinstance(importer, str) else getattr(importer, "name", "corpus")
     with progress_bar(console, f"prepare {label}") as progress:
         if workers <= 0:
-            return prepare_corpus(importer, root, out=out, cfg=cfg, progress=progress)
+            with single_threaded():
+                return prepare_corpus(importer, root, out=out, cfg=cfg, progress=progress)
         with _LazyRayMap(workers, cpus_per_task, files_per_task) as map_fn:
             return prepare_corpus(importer, root, out=out, cfg=cfg, map_fn=map_fn, progress=progress)
 
