@@ -86,7 +86,7 @@ def trial_row(rec: TrialRecord, ids: dict[str, Any], key: str, protocol: str, ma
         row["checkpoint_path"] = best.get("checkpoint_path")
     for col in rec.history.columns:
         m = _EVAL.match(col)
-        if m and m.group(1) == "val":
+        if m:  # best_val_* always; best_test_* only exists under the paper protocol
             row[f"best_{col}"] = float(best[col]) if best is not None else float("nan")
     return row
 

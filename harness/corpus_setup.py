@@ -49,17 +49,20 @@ def ensure_root(name: str, spec: CorpusSpec, log: Callable[[str], None] = print)
 
 
 def _map_fn():
-    """Ray-task map for feature extraction when the harness provides one, else None (in-process)."""
-    try:
-        from harness import prepare
-    except ImportError:
-        return None
-    return getattr(prepare, "ray_map_fn", None) or getattr(prepare, "map_fn", None)
+    """Ray-task map over the connected cluster's CPUs for feature extraction (harness.prepare)."""
+    import ray
+
+    from harness.prepare import ray_map
+
+    return ray_map(workers=max(1, int(ray.cluster_resources().get("CPU", 1))), cpus_per_task=1.0)
 
 
 def prepare_corpora(cfg: ExperimentConfig, names: list[str], log: Callable[[str], None] = print,
                     use_ray: bool = True) -> dict[str, Path]:
-    """Feature-cache directory per corpus (prepared once; a cache hit decodes nothing)."""
+    """Feature-cache directory per corpus (prepared once; a cache hit decodes nothing).
+
+    `use_ray`: extract in Ray tasks (Ray must be initialised), else in this process.
+    """
     from fdan.features.cache import prepare_corpus
 
     check_roots(cfg, names)

@@ -111,18 +111,26 @@ def _tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: ResourceP
 
 
 def _records(grid: Any, cfg: ExperimentConfig, expected: int) -> list[TrialRecord]:
-    # ResultGrid builds its results from these Trial objects in this order; only they carry the status.
-    trials = grid._experiment_analysis.trials
-    unfinished = [t.trial_id for t in trials if t.status not in ("TERMINATED", "ERROR")]
-    if unfinished or len(trials) < expected:
-        raise SweepInterrupted(f"{len(trials) - len(unfinished)} of {expected} trials finished")
+    """One record per trial, or SweepInterrupted when Tune stopped early (e.g. SIGINT).
+
+    Statuses come from the experiment state Tune saved before it shut its trials down: in memory,
+    shutdown marks interrupted trials TERMINATED, on disk they are still PENDING / RUNNING.
+    """
+    from ray.tune import ExperimentAnalysis
+
+    saved = {t.trial_id: t.status for t in ExperimentAnalysis(grid.experiment_path).trials}
+    unfinished = [tid for tid, status in saved.items() if status not in ("TERMINATED", "ERROR")]
+    if unfinished or len(saved) < expected:
+        raise SweepInterrupted(f"{len(saved) - len(unfinished)} of {expected} trials of this unit finished")
     space = cfg.search.space
     out = []
-    for trial, result in zip(trials, grid):
-        params = decode(space, result.config) if space and all(k in result.config for k in tune_space(space)) else {}
+    # ResultGrid builds its results from these Trial objects, in this order.
+    for trial, result in zip(grid._experiment_analysis.trials, grid):
+        config = result.config or {}
+        params = decode(space, config) if space and all(k in config for k in tune_space(space)) else {}
         params = {k.rpartition(".")[2]: v for k, v in params.items()}
-        out.append(TrialRecord(trial.trial_id, "error" if trial.status == "ERROR" else "completed", params,
-                               clean_history(result.metrics_dataframe)))
+        status = "error" if saved.get(trial.trial_id) == "ERROR" else "completed"
+        out.append(TrialRecord(trial.trial_id, status, params, clean_history(result.metrics_dataframe)))
     return out
 
 
