@@ -15,7 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fdan.config import FeatureConfig, ModelConfig, TrainConfig
-from harness.overrides import ConfigError, apply_overrides
+from harness.config_errors import ConfigError, format_validation_error
+from harness.overrides import apply_overrides
 from harness.search_space import SearchSpace, param_name
 
 __all__ = ["ConfigError", "ExperimentConfig", "load_config", "dump_config"]
@@ -222,35 +223,17 @@ def _check_target(cfg: ExperimentConfig, dotted: str) -> None:
             raise _field_error(f"search.space.{dotted}", f"value {value!r} is invalid: {reason}") from None
 
 
-def _format_validation_error(exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"]
-        if msg.startswith("Value error, [") and "] " in msg:  # a cross-field error that names its own path
-            inner = msg[len("Value error, "):]
-            loc, msg = inner[1:inner.index("]")], inner[inner.index("]") + 2:]
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        got = err.get("input")
-        shown = "" if err["type"] in ("extra_forbidden", "missing") or isinstance(got, dict) else f" (got {got!r})"
-        lines.append(f"{loc or '<root>'}: {msg}{shown}")
-    return "; ".join(lines)
-
-
 def validate_config(data: dict[str, Any], source: str = "config") -> ExperimentConfig:
     """Validate a plain mapping into an `ExperimentConfig` (smoke_test applied), or raise ConfigError."""
     try:
         cfg = ExperimentConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {_format_validation_error(exc)}") from None
+        raise ConfigError(f"{source}: {format_validation_error(exc)}") from None
     if cfg.smoke_test:
         try:
             cfg = cfg.with_smoke_test()
         except ValidationError as exc:
-            raise ConfigError(f"{source} (smoke_test): {_format_validation_error(exc)}") from None
+            raise ConfigError(f"{source} (smoke_test): {format_validation_error(exc)}") from None
     return cfg
 
 

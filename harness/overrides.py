@@ -6,9 +6,7 @@ from typing import Any
 
 import yaml
 
-
-class ConfigError(ValueError):
-    """An invalid experiment config; the message names the dotted field path. The CLI exits with code 2."""
+from harness.config_errors import ConfigError
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
