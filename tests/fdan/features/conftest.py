@@ -42,11 +42,12 @@ def tone(seconds: float, sr: int, freq: float = 440.0, amp: float = 0.3) -> np.n
 
 def write_clip(path: Path, seconds: float = 1.0, fps: int = 10, sr: int = 22050, video: bool = True,
                audio: str | None = "tone", face: bool = True, size: tuple[int, int] = (120, 160),
-               faststart: bool = False, gop: int | None = None) -> Path:
+               faststart: bool = False, gop: int | None = None, vcodec: str | None = None) -> Path:
     """Write a real clip: frames with a drawn face whose background red channel encodes the frame
     number (frame i has blue 40 + 10*i), plus a 440 Hz tone ("tone"), digital silence ("silent") or no
     audio stream (None)."""
-    vcodec, acodec = CODECS[path.suffix]
+    default_vcodec, acodec = CODECS[path.suffix]
+    vcodec = vcodec or default_vcodec
     n = int(round(seconds * fps))
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), mode="w", options=options) as out:

@@ -41,6 +41,13 @@ def test_video_frames_sampled_uniformly(clip, suffix, tol):
     assert np.all(np.abs(np.array(_blue(frames)) - expected) <= tol), (_blue(frames), expected)
 
 
+def test_avi_without_presentation_timestamps(clip):
+    """H.264 with B-frames in avi: packets carry decode order only; frames are picked by output position."""
+    frames = decode_video_frames(clip("b.avi", seconds=2.0, fps=10, vcodec="libx264"), 4)  # 20 frames
+    expected = [40 + 10 * i for i in uniform_indices(20, 4)]  # frames 2, 7, 12, 17
+    assert np.all(np.abs(np.array(_blue(frames)) - expected) <= 6), (_blue(frames), expected)
+
+
 def test_more_samples_than_frames_repeat(clip):
     frames = decode_video_frames(clip("short.mp4", seconds=0.5, fps=10), 12)  # 5 frames
     assert frames.shape[0] == 12
@@ -49,7 +56,7 @@ def test_more_samples_than_frames_repeat(clip):
 
 
 def test_seeking_matches_sequential_decoding(clip, monkeypatch):
-    import fdan.features.decode as dec
+    import fdan.features.video as dec
 
     path = clip("long.mp4", seconds=6.0, fps=5, audio=None, gop=5)  # 30 frames, a keyframe every 5
     monkeypatch.setattr(dec, "_SEEK_GAP_SECONDS", 1000.0)
