@@ -70,7 +70,9 @@ def ray_map(workers: int, cpus_per_task: float = 1.0, files_per_task: int = 4,
         ready: dict[int, list[Any]] = {}
         submitted = emitted = 0
         while emitted < len(chunks):
-            while submitted < len(chunks) and len(pending) < max(1, workers):
+            # at most `workers` running, and finished-but-out-of-order results bounded too (memory)
+            while (submitted < len(chunks) and len(pending) < max(1, workers)
+                   and len(pending) + len(ready) < 4 * max(1, workers)):
                 pending[remote.remote(fn_ref, chunks[submitted])] = submitted
                 submitted += 1
             if emitted in ready:
