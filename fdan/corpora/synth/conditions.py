@@ -90,11 +90,11 @@ CORPORA: dict[str, Conditions] = {
         background="street", bg_colors=((60, 80, 90), (110, 120, 120), (40, 60, 120), (130, 110, 80)),
         light_gain=(0.6, 1.25), light_gradient=0.45, color_cast=(0.85, 1.0, 1.15), blur_sigma=0.8,
         camera_noise=6.0, crf=30,
-        sample_rate=22050, audio_store="aac", snr_db=(6.0, 16.0), noise_kind="street", band_hz=(300.0, 3400.0),
+        sample_rate=22050, audio_store="aac", snr_db=(8.0, 18.0), noise_kind="street", band_hz=(300.0, 3400.0),
         reverb_s=0.35,
         skin_tones=((60, 90, 140), (80, 120, 175), (110, 150, 200), (50, 75, 115)),
         female_rate=0.5, f0_scale=0.93,
-        difficulty=Difficulty(expressiveness=0.8),
+        difficulty=Difficulty(expressiveness=0.9),
     ),
 }
 

@@ -122,12 +122,12 @@ def draw_face(img: np.ndarray, spk: Speaker, cues: dict[str, float], pose: HeadP
     for side in (-1, 1):
         u = side * es
         p.ellipse(big, u, ey - 0.03, 0.29, 0.2, _shade(skin, 0.6))  # socket shadow
-        p.ellipse(big, u, ey, 0.19, 0.095 * eo, _shade((200, 202, 206), 0.55 + 0.45 * skin[2] / 255))  # sclera
-        r = min(0.1, 0.1 * eo)
+        p.ellipse(big, u, ey, 0.19, 0.11 * eo, _shade((200, 202, 206), 0.55 + 0.45 * skin[2] / 255))  # sclera
+        r = min(0.1, 0.11 * eo)
         p.ellipse(big, u, ey, r, r, (40, 45, 70))  # iris
-        p.ellipse(big, u, ey, 0.2, 0.1 * eo, (30, 30, 40), start=180, end=360, thickness=p.px(0.035))  # lid
-        by = ey - 0.2 - 0.1 * cues["brow_raise"]
-        inner, outer = (u - side * 0.2, by - 0.1 * cues["brow_inner"]), (u + side * 0.24, by + 0.02)
+        p.ellipse(big, u, ey, 0.2, 0.115 * eo, (30, 30, 40), start=180, end=360, thickness=p.px(0.035))  # lid
+        by = ey - 0.2 - 0.15 * cues["brow_raise"]
+        inner, outer = (u - side * 0.2, by - 0.16 * cues["brow_inner"]), (u + side * 0.24, by + 0.02)
         mid = (u + side * 0.02, by - 0.05 + 0.5 * (inner[1] - by) * 0.3)
         p.poly(big, _curve(inner, mid, outer), _shade(spk.hair_bgr, 0.8), thickness=0.075 * spk.brow_thick)
 
@@ -140,10 +140,10 @@ def draw_face(img: np.ndarray, spk: Speaker, cues: dict[str, float], pose: HeadP
 
     my = spk.mouth_y * asp + down
     mw = 0.32 * cues["mouth_width"]
-    lift = 0.13 * cues["smile"]
-    asym = 0.1 * cues["mouth_asym"]
+    lift = 0.2 * cues["smile"]
+    asym = 0.14 * cues["mouth_asym"]
     left, right = (-mw, my - lift - asym), (mw, my - lift + 0.3 * asym)
-    opening = max(0.0, cues["mouth_open"]) * 0.24 + 0.06 * talk
+    opening = max(0.0, cues["mouth_open"]) * 0.3 + 0.06 * talk
     upper_mid = (0, my - 0.03 - 0.5 * opening - 0.6 * asym * (asym > 0) + 0.6 * lift)
     lower_mid = (0, my + 0.03 + opening + 0.6 * lift)
     upper, lower = _curve(left, upper_mid, right), _curve(right, lower_mid, left)

@@ -62,13 +62,13 @@ _VOICE_HI = np.array([10.0, 9.0, 8.0, 12.0, -3.0, 0.7, 1.5, 8.0])
 class Difficulty:
     """How noisy the emotion cues are (the calibration knobs; see docs/synthetic_corpora.md)."""
 
-    intensity_lo: float = 0.25  # per-clip intensity ~ U(lo, hi)
+    intensity_lo: float = 0.6  # per-clip intensity ~ U(lo, hi)
     intensity_hi: float = 1.0
-    ambiguous_rate: float = 0.2  # share of clips whose intensity is squashed towards neutral
+    ambiguous_rate: float = 0.1  # share of clips whose intensity is squashed towards neutral
     ambiguous_intensity: float = 0.15
     modality_decouple: float = 0.25  # std of the audio/face intensity difference
-    speaker_bias: float = 0.8  # speaker idiosyncrasy, in cue-scale units
-    clip_noise: float = 0.7  # per-clip cue noise, in cue-scale units
+    speaker_bias: float = 0.3  # speaker idiosyncrasy, in cue-scale units
+    clip_noise: float = 0.2  # per-clip cue noise, in cue-scale units
     expressiveness: float = 1.0  # corpus-wide multiplier (acted vs spontaneous)
 
 
@@ -97,7 +97,7 @@ class Speaker:
 
 def make_speaker(speaker_id: str, index: int, rng: np.random.Generator, *, female_rate: float = 0.5,
                  skin_tones: tuple[tuple[int, int, int], ...], f0_scale: float = 1.0,
-                 bias: float = 0.8) -> Speaker:
+                 bias: float = 0.3) -> Speaker:
     """Draw one speaker; `skin_tones` (BGR) and `f0_scale` are the corpus' population parameters."""
     female = bool(rng.random() < female_rate)
     base = skin_tones[int(rng.integers(len(skin_tones)))]
