@@ -2,16 +2,26 @@
 
     from fdan import create_model, lmmd
     model = create_model("fdan", attn_heads=4, num_classes=7)
+
+Names are imported lazily so that `import fdan.features` (and every Ray worker) skips torchvision.
 """
-from fdan.config import FeatureConfig, ModelConfig, TrainConfig
-from fdan.lmmd import lmmd
-from fdan.mmd import mmd
-from fdan.model import FDAN, create_model, list_models
-from fdan.schedule import lambda_ramp
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "FDAN", "FeatureConfig", "ModelConfig", "TrainConfig", "create_model", "lambda_ramp", "list_models",
-    "lmmd", "mmd", "__version__",
-]
+_LAZY = {
+    "FeatureConfig": "fdan.config", "ModelConfig": "fdan.config", "TrainConfig": "fdan.config",
+    "lmmd": "fdan.lmmd", "mmd": "fdan.mmd", "lambda_ramp": "fdan.schedule",
+    "FDAN": "fdan.model", "create_model": "fdan.model", "list_models": "fdan.model",
+}
+
+__all__ = [*_LAZY, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'fdan' has no attribute {name!r}")
