@@ -1,7 +1,11 @@
 """Ray cluster connection and per-trial resource planning.
 
-Local clusters bind everything to 127.0.0.1 and keep the dashboard on: Ray Tune reclaims the Train
-placement group of a trial that ASHA stops through it (without it a 2-core sweep hangs, ray#54305).
+Local clusters bind everything to 127.0.0.1 and keep the dashboard on: Train V2's placement-group
+cleaner asks the dashboard's state API whether a trial's Train controller is still alive, and frees
+the workers' placement group of a trial that Tune stopped (without it a 2-core sweep hangs, ray#54305).
+Its state-API client finds "the" cluster by auto-detection, which fails when several Ray clusters run
+on one machine (parallel test runs, other users); so the dashboard port is chosen up front and
+RAY_API_SERVER_ADDRESS is exported to every process of the cluster.
 Token authentication (Ray >= 2.59) is chosen on purpose: `ray.auth_mode` (default `disabled`, right
 for a single-user cluster on 127.0.0.1) is exported as RAY_AUTH_MODE before Ray starts, unless the
 environment already sets RAY_AUTH_MODE. For a shared cluster use `token` (see docs/harness.md).
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Iterator
@@ -69,6 +74,26 @@ def plan_resources(cfg: ExperimentConfig, cluster: dict[str, float]) -> Resource
                         res.gpus_per_worker if use_gpu else 0.0, res.cpus_per_trial_driver, concurrent, threads)
 
 
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOCALHOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _env(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for this process and the Ray processes it starts; restore it after."""
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
 @contextmanager
 def ray_cluster(cfg: ExperimentConfig, address: str | None = None) -> Iterator[dict[str, float]]:
     """Connect to `address` (e.g. 'auto') or start a local cluster on 127.0.0.1; yields cluster resources.
@@ -79,21 +104,28 @@ def ray_cluster(cfg: ExperimentConfig, address: str | None = None) -> Iterator[d
 
     address = address or cfg.ray.address
     choose_auth_mode(cfg.ray.auth_mode)
-    # Workers import `harness`/`fdan` from the installed project; keep their logs out of the progress output.
     if ray.is_initialized():
         yield dict(ray.cluster_resources())
         return
     if address:
         ray.init(address=address, log_to_driver=False)
-    else:
+        try:
+            yield dict(ray.cluster_resources())
+        finally:
+            ray.shutdown()
+        return
+    port = _free_port()
+    # Exported before ray.init so the raylet, and with it every worker process, inherits it.
+    with _env("RAY_API_SERVER_ADDRESS", f"http://{LOCALHOST}:{port}"):
         ray.init(
             num_cpus=cfg.resources.num_cpus,
             include_dashboard=cfg.ray.dashboard,
             dashboard_host=LOCALHOST,
+            dashboard_port=port,
             _node_ip_address=LOCALHOST,
             log_to_driver=False,
         )
-    try:
-        yield dict(ray.cluster_resources())
-    finally:
-        ray.shutdown()
+        try:
+            yield dict(ray.cluster_resources())
+        finally:
+            ray.shutdown()

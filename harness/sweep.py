@@ -170,10 +170,8 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
 
 
 def corpora_used(cfg: ExperimentConfig) -> list[str]:
-    names: list[str] = []
-    for source, target in pair_list(cfg):
-        names += [n for n in (source, target) if n not in names]
-    return names
+    """Corpora the pairs need, in first-use order, each once."""
+    return list(dict.fromkeys(name for pair in pair_list(cfg) for name in pair))
 
 
 def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume: bool = False, search: bool = True,

@@ -93,3 +93,11 @@ def test_resume_guards(tmp_path):
     assert check_results_dir(cfg(tmp_path, resources={"num_cpus": 4}), resume=True) is True
     with pytest.raises(SweepError, match="train.epochs"):
         check_results_dir(cfg(tmp_path, train={"epochs": 3}), resume=True)
+
+
+def test_corpora_used_once_each_in_order():
+    from harness.sweep import corpora_used
+
+    c = validate_config({"name": "u", "corpora": {n: {"importer": "synth", "root": "/x"} for n in "abc"},
+                         "pairs": {"within": ["b"], "cross": [{"source": "b", "target": "a"}]}})
+    assert corpora_used(c) == ["b", "a"]
