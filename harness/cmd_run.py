@@ -37,12 +37,14 @@ def _load(config: Path, overrides: list[str] | None, smoke_test: bool) -> Experi
 def _run(cfg: ExperimentConfig, *, address: str | None, resume: bool, search: bool, command: str, config: Path) -> None:
     from harness.corpus_setup import CorpusMissing
     from harness.pairs import PairError
-    from harness.sweep import SweepError, SweepInterrupted, run_experiment
+    from harness.sweep import SweepError, SweepFailed, SweepInterrupted, run_experiment
 
     try:
         out = run_experiment(cfg, address=address, resume=resume, search=search)
     except (SweepError, CorpusMissing, PairError) as exc:
         _fail(str(exc), 2)
+    except SweepFailed as exc:
+        _fail(f"{exc}\nfix the cause, then retry the failed trials with: fdan-bench {command} {config} --resume", 1)
     except (SweepInterrupted, KeyboardInterrupt) as exc:
         detail = f" ({exc})" if str(exc) else ""
         _fail(f"interrupted{detail}; continue with: fdan-bench {command} {config} --resume "

@@ -33,6 +33,10 @@ class SweepError(RuntimeError):
     """A sweep that cannot start or continue; the message says why and what to do."""
 
 
+class SweepFailed(RuntimeError):
+    """Every trial of a unit failed; the message carries the first error."""
+
+
 class SweepInterrupted(RuntimeError):
     """Tune stopped before every trial finished (e.g. Ctrl+C); `--resume` continues it."""
 
@@ -150,7 +154,7 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     chosen = select(rows)
     if chosen is None:
         errors = [str(r.error) for r in grid if r.error is not None]
-        raise SweepError(f"{unit.pair} fold {unit.fold}: no trial produced a checkpoint"
+        raise SweepFailed(f"{unit.pair} fold {unit.fold}: no trial produced a checkpoint"
                          + (f"; first error:\n{errors[0]}" if errors else ""))
     confusions = []
     for i, row in enumerate(rows):
