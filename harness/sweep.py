@@ -69,10 +69,13 @@ def check_results_dir(cfg: ExperimentConfig, resume: bool) -> bool:
     return True
 
 
-def _payload(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan) -> dict[str, Any]:
+def _payload(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan,
+             searching: bool) -> dict[str, Any]:
+    """The static part of every trial of a unit (the sampled hyper-parameters come from Tune)."""
+    space = cfg.search.space if searching else {}
     return {
         "model": cfg.model.model_dump(mode="json"), "train": cfg.train.model_dump(mode="json"),
-        "space": {k: d.model_dump(mode="json") for k, d in cfg.search.space.items()},
+        "space": {k: d.model_dump(mode="json") for k, d in space.items()},
         "unit": {"key": unit.key, "labels": list(unit.labels), "train_idx": list(unit.train_idx),
                  "val_idx": list(unit.val_idx), "test_idx": list(unit.test_idx), "adapt_idx": list(unit.adapt_idx),
                  "source_dir": str(dirs[unit.source]), "target_dir": str(dirs[unit.target])},
@@ -114,7 +117,7 @@ def _tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: ResourceP
     )
 
 
-def _records(grid: Any, cfg: ExperimentConfig, expected: int) -> list[TrialRecord]:
+def _records(grid: Any, cfg: ExperimentConfig, expected: int, searching: bool) -> list[TrialRecord]:
     """One record per trial, or SweepInterrupted when Tune stopped early (e.g. SIGINT).
 
     Statuses come from the experiment state Tune saved before it shut its trials down: in memory,
@@ -126,7 +129,7 @@ def _records(grid: Any, cfg: ExperimentConfig, expected: int) -> list[TrialRecor
     unfinished = [tid for tid, status in saved.items() if status not in ("TERMINATED", "ERROR")]
     if unfinished or len(saved) < expected:
         raise SweepInterrupted(f"{len(saved) - len(unfinished)} of {expected} trials of this unit finished")
-    space = cfg.search.space
+    space = cfg.search.space if searching else {}
     out = []
     # ResultGrid builds its results from these Trial objects, in this order.
     for trial, result in zip(grid._experiment_analysis.trials, grid):
@@ -143,10 +146,10 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     """Tune one unit, pick its model on validation data, test it once; returns the unit summary."""
     from harness.heldout import evaluate_remote
 
-    payload = _payload(cfg, unit, dirs, plan)
     searching = search and bool(cfg.search.space)
+    payload = _payload(cfg, unit, dirs, plan, searching)
     grid = _tuner(cfg, unit, payload, plan, search, resume).fit()
-    records = _records(grid, cfg, cfg.search.num_samples if searching else 1)
+    records = _records(grid, cfg, cfg.search.num_samples if searching else 1, searching)
     ids = {"experiment": cfg.name, "pair": unit.pair, "source": unit.source, "target": unit.target, "fold": unit.fold}
     key = cfg.protocol.selection_key
     rows = [trial_row(r, ids, key, cfg.protocol.name, cfg.train.epochs) for r in records]
