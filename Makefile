@@ -12,7 +12,7 @@ $(VENV)/.complete:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (fdan-bench needs Python 3.11; set PYTHON=...)"; exit 1; }
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip "setuptools>=70,<82" wheel
+	$(BIN)/pip install --quiet --upgrade pip "setuptools>=77,<82" wheel
 	$(BIN)/pip install --quiet -r requirements.lock
 	touch $@
 
@@ -23,7 +23,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 quickstart: install
-	$(BIN)/fdan-bench sweep experiments/quickstart.yaml
+	$(BIN)/fdan-bench sweep experiments/quickstart.yaml --resume
 
 bench: install
 	$(BIN)/python bench/bench_lmmd.py

@@ -13,7 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# (command name, module, function): modules are imported lazily so `--help` stays fast.
+# (command name, module, function): each command module imports its heavy dependencies inside the command.
 _COMMANDS = [
     ("synth", "harness.cmd_synth", "synth"),
     ("prepare", "harness.cmd_prepare", "prepare"),
@@ -24,13 +24,7 @@ _COMMANDS = [
 ]
 
 for _name, _module, _func in _COMMANDS:
-    try:
-        _fn = getattr(importlib.import_module(_module), _func)
-    except ModuleNotFoundError as exc:  # a command module not written yet must not break the others
-        if exc.name != _module:
-            raise
-        continue
-    app.command(_name)(_fn)
+    app.command(_name)(getattr(importlib.import_module(_module), _func))
 
 
 def main() -> None:
