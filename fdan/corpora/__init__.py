@@ -15,3 +15,5 @@ __all__ = [
     "CANONICAL_LABELS", "CorpusError", "CorpusImporter", "ScanResult", "Skip", "Utterance",
     "get_importer", "list_importers", "register_importer",
 ]
+
+import fdan.corpora.synth  # noqa: E402,F401  (registers the "synth" importer)
