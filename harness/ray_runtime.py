@@ -8,7 +8,7 @@ on one machine (parallel test runs, other users); so the dashboard port is chose
 RAY_API_SERVER_ADDRESS is exported to every process of the cluster.
 Token authentication (Ray >= 2.59) is chosen on purpose: `ray.auth_mode` (default `disabled`, right
 for a single-user cluster on 127.0.0.1) is exported as RAY_AUTH_MODE before Ray starts, unless the
-environment already sets RAY_AUTH_MODE. For a shared cluster use `token` (see docs/harness.md).
+environment already sets RAY_AUTH_MODE. For a shared cluster use `token` (README.md, "Token authentication").
 """
 from __future__ import annotations
 

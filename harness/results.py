@@ -1,6 +1,6 @@
 """The results directory of one experiment: writing and loading its tables and side files.
 
-Layout of ``results/<experiment>/`` (column-by-column description in ``docs/results.md``)::
+Layout of ``results/<experiment>/`` (column-by-column description in README.md, "Results")::
 
     metrics.parquet, metrics.csv   tidy long rows, one value per (trial, epoch, split, head, metric)
     trials.parquet, trials.csv     one row per trial: hyper-parameters, best validation and test metrics

@@ -1,6 +1,6 @@
 """Media -> model inputs: decoding, log-Mel, face crops, and the on-disk feature cache.
 
-See docs/features.md for the defaults and the cache layout.
+README.md ("Features and the feature cache") documents the defaults and the cache layout.
 """
 from fdan.features.cache import PrepareResult, cache_key, default_cache_dir, prepare_corpus
 from fdan.features.decode import MediaError, decode_audio, decode_video_frames

@@ -20,7 +20,7 @@ BGR = tuple[int, int, int]
 
 @dataclass(frozen=True)
 class Conditions:
-    """One named corpus' recording conditions and population (see docs/synthetic_corpora.md)."""
+    """One named corpus' recording conditions and population (README.md, "Synthetic corpora")."""
 
     name: str
     description: str

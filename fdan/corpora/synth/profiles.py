@@ -60,7 +60,7 @@ _VOICE_HI = np.array([10.0, 9.0, 8.0, 12.0, -3.0, 0.7, 1.5, 8.0])
 
 @dataclass(frozen=True)
 class Difficulty:
-    """How noisy the emotion cues are (the calibration knobs; see docs/synthetic_corpora.md)."""
+    """How noisy the emotion cues are (the calibration knobs; README.md, "Synthetic corpora")."""
 
     intensity_lo: float = 0.6  # per-clip intensity ~ U(lo, hi)
     intensity_hi: float = 1.0
