@@ -100,7 +100,9 @@ class TrainConfig(_Section):
     kernel_num: int = Field(5, gt=0)
     fix_sigma: float | None = Field(None, description="fixed base bandwidth; None = mean pairwise distance")
     bandwidths: list[float] | None = Field(None, description="explicit bandwidth multipliers; replaces kernel_mul/kernel_num")
-    cross_corpus_lmmd_weight: float = Field(1.0, ge=0, description="weight of the source/target-corpus LMMD (cross-corpus runs)")
+    cross_corpus_lmmd_weight: float = Field(
+        0.1, ge=0, description="beta, the weight of the source/target-corpus LMMD (cross-corpus runs)"
+    )
     grad_clip: float | None = Field(5.0, description="max gradient norm; None disables")
     seed: int = 0
     num_workers: int = Field(0, ge=0, description="DataLoader workers")
