@@ -135,7 +135,7 @@ def run_fdan(sets: dict[str, FeatureSet], epochs: int, test_speakers: int) -> di
         across = DataLoader(t.dataset(None, l2i), batch_size=64)
         model = create_model("fdan", backbone="resnet18", num_classes=len(EMOTIONS), attn_dim=128, adapt_dim=128)
         cfg = TrainConfig(epochs=epochs, batch_size=16, optimizer="adamw", lr=1e-3, backbone_lr_mult=1.0,
-                          lr_schedule="cosine", lmmd_weight=1.0)
+                          lr_schedule="cosine", lmmd_weight=0.1, weight_decay=1e-4)
         t0 = time.perf_counter()
         fit(model, train, None, cfg, num_classes=len(EMOTIONS))
         w, x = evaluate(model, within, len(EMOTIONS)), evaluate(model, across, len(EMOTIONS))
