@@ -43,6 +43,8 @@ class WorkUnit:
     adapt_idx: tuple[int, ...] = ()
     val_speakers: tuple[str, ...] = field(default=())
     test_speakers: tuple[str, ...] = field(default=())
+    n_dropped: int = 0  # rows of the pair's corpora outside its shared label space (reported, not silent)
+    transductive: bool = False  # cross_folds: none — the unlabelled adaptation rows are the test rows
 
     @property
     def cross(self) -> bool:
@@ -132,13 +134,14 @@ def expand_pair(cfg: ExperimentConfig, source: str, target: str, manifests: dict
         raise PairError(f"{what}: the corpora share {len(labels)} class(es) {list(labels)}; a pair needs at least 2")
     src = manifests[source][manifests[source]["label"].isin(labels)]
     tgt = manifests[target][manifests[target]["label"].isin(labels)]
+    dropped = len(manifests[source]) - len(src) + (len(manifests[target]) - len(tgt) if source != target else 0)
     n_val = cfg.protocol.val_speakers
     units: list[WorkUnit] = []
     if source == target:
         for fold, rest, test in _test_parts(src, cfg):
             train, val, val_spk = _source_split(rest, n_val, max(fold, 0), f"{what} fold {fold}")
             units.append(WorkUnit(source, target, fold, labels, _idx(train), _idx(val), _idx(test),
-                                  val_speakers=val_spk, test_speakers=_speakers(test)))
+                                  val_speakers=val_spk, test_speakers=_speakers(test), n_dropped=dropped))
         if not units:
             raise PairError(f"{what}: no test fold or test split left (check pairs.folds)")
         return units
@@ -149,7 +152,8 @@ def expand_pair(cfg: ExperimentConfig, source: str, target: str, manifests: dict
         parts = _test_parts(tgt, cfg)
     for fold, rest, test in parts:
         units.append(WorkUnit(source, target, fold, labels, _idx(train), _idx(val), _idx(test),
-                              adapt_idx=_idx(rest), val_speakers=val_spk, test_speakers=_speakers(test)))
+                              adapt_idx=_idx(rest), val_speakers=val_spk, test_speakers=_speakers(test),
+                              n_dropped=dropped, transductive=cfg.pairs.cross_folds == "none"))
     if not units:
         raise PairError(f"{what}: the target has no test fold or test split left (check pairs.folds)")
     return units

@@ -152,7 +152,9 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     records = _records(grid, cfg, cfg.search.num_samples if searching else 1, searching)
     ids = {"experiment": cfg.name, "pair": unit.pair, "source": unit.source, "target": unit.target, "fold": unit.fold}
     key = cfg.protocol.selection_key
-    rows = [trial_row(r, ids, key, cfg.protocol.name, cfg.train.epochs) for r in records]
+    # A transductive cross-corpus unit adapts on its own (unlabelled) test rows: the protocol says so.
+    protocol = f"{cfg.protocol.name}+transductive" if unit.transductive else cfg.protocol.name
+    rows = [trial_row(r, ids, key, protocol, cfg.train.epochs) for r in records]
     metrics = [m for r in records for m in tidy_rows(r.history, {**ids, "trial_id": r.trial_id})]
     chosen = select(rows)
     if chosen is None:
@@ -162,7 +164,8 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     confusions = []
     for i, row in enumerate(rows):
         row.update(selected=i == chosen, labels="|".join(unit.labels), n_train=len(unit.train_idx),
-                   n_val=len(unit.val_idx), n_test=len(unit.test_idx), n_adapt=len(unit.adapt_idx))
+                   n_val=len(unit.val_idx), n_test=len(unit.test_idx), n_adapt=len(unit.adapt_idx),
+                   n_dropped=unit.n_dropped)
     best = rows[chosen]
     test = evaluate_remote(best["checkpoint_path"], payload["unit"], payload["plan"])
     for head in HEADS:
@@ -208,7 +211,8 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
                 summaries.append(json.loads(done.read_text()))
                 continue
             log(f"[{i}/{len(units)}] {unit.pair} fold {unit.fold}: {len(unit.labels)} classes, "
-                f"{len(unit.train_idx)} train / {len(unit.val_idx)} val / {len(unit.test_idx)} test rows")
+                f"{len(unit.train_idx)} train / {len(unit.val_idx)} val / {len(unit.test_idx)} test rows"
+                + (f", {unit.n_dropped} rows outside the shared labels dropped" if unit.n_dropped else ""))
             summary = run_unit(cfg, unit, dirs, plan, search, resume)
             done.write_text(json.dumps(summary, default=_plain))
             summaries.append(summary)

@@ -48,7 +48,10 @@ class FDAN(nn.Module):
         self.cross = CrossModalAttention(cfg.attn_dim, cfg.attn_heads, cfg.attn_layers, cfg.attn_dropout)
         self.audio_adapt = AdaptationNetwork(cfg.attn_dim, cfg.adapt_dim, cfg.dropout)
         self.face_adapt = AdaptationNetwork(cfg.attn_dim, cfg.adapt_dim, cfg.dropout)
-        self.fusion = nn.Sequential(nn.Linear(2 * cfg.adapt_dim, cfg.adapt_dim), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout))
+        # LayerNorm here made the fused head learn as fast as the single-modality heads (it lagged without).
+        self.fusion = nn.Sequential(
+            nn.Linear(2 * cfg.adapt_dim, cfg.adapt_dim), nn.LayerNorm(cfg.adapt_dim), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout)
+        )
         self.fused_head = nn.Linear(cfg.adapt_dim, cfg.num_classes)
         self.audio_head = nn.Linear(cfg.adapt_dim, cfg.num_classes)
         self.face_head = nn.Linear(cfg.adapt_dim, cfg.num_classes)

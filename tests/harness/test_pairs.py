@@ -98,3 +98,25 @@ def test_too_few_shared_classes_or_speakers():
 def test_fold_filter():
     units = expand_units(config(within=["savee"], folds=[1, 3]), MANIFESTS)
     assert [u.fold for u in units] == [1, 3]
+
+
+def test_dropped_rows_are_counted_and_transductive_units_are_marked():
+    import pandas as pd
+
+    from harness.config import ExperimentConfig
+    from harness.pairs import expand_pair
+
+    def manifest(labels, prefix):
+        rows = [{"speaker": f"{prefix}{i % 3}", "label": lab, "split": "all", "fold": i % 3} for i, lab in enumerate(labels)]
+        return pd.DataFrame(rows)
+
+    src = manifest(["anger", "sadness", "fear"] * 4, "s")
+    tgt = manifest(["anger", "sadness", "surprise"] * 4, "t")
+    cfg = ExperimentConfig.model_validate({
+        "name": "x", "corpora": {"a": {"importer": "synth", "root": "a"}, "b": {"importer": "synth", "root": "b"}},
+        "pairs": {"within": [], "cross": [{"source": "a", "target": "b"}], "cross_folds": "none"},
+    })
+    (unit,) = expand_pair(cfg, "a", "b", {"a": src, "b": tgt})
+    assert unit.labels == ("anger", "sadness")
+    assert unit.n_dropped == 8  # 4 fear rows in the source, 4 surprise rows in the target
+    assert unit.transductive and set(unit.adapt_idx) == set(unit.test_idx)
