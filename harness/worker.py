@@ -72,6 +72,9 @@ def train_loop(config: dict[str, Any]) -> None:
     device = ray.train.torch.get_device()
     model = build_model(config["model"], len(labels)).to(device)
     optimizer = build_optimizer(model, train_cfg)  # before prepare_model wraps the model in DDP
+    if len(train_loader) == 0:
+        raise ValueError(f"{len(unit['train_idx'])} training rows give no batch of {train_cfg.batch_size} per worker; "
+                         "lower train.batch_size or resources.workers_per_trial")
     total_steps = train_cfg.epochs * len(train_loader)
     scheduler = build_scheduler(optimizer, train_cfg, total_steps)
     start_epoch, step = 1, 0
@@ -88,9 +91,10 @@ def train_loop(config: dict[str, Any]) -> None:
     rank = ray.train.get_context().get_world_rank()
 
     for epoch in range(start_epoch, train_cfg.epochs + 1):
-        sampler = getattr(train_loader, "sampler", None)
-        if hasattr(sampler, "set_epoch"):
-            sampler.set_epoch(epoch)
+        for dl in (train_loader, target_loader):  # DistributedSampler reshuffles only when told the epoch
+            sampler = getattr(dl, "sampler", None)
+            if hasattr(sampler, "set_epoch"):
+                sampler.set_epoch(epoch)
         losses, step = train_epoch(model, train_loader, optimizer, scheduler, train_cfg, step=step,
                                    total_steps=total_steps, device=device, target_loader=target_loader)
         metrics: dict[str, Any] = {"epoch": epoch, **{f"train_{k}": float(v) for k, v in losses.items()}}
