@@ -13,7 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# (command name, module, function): each command module imports its heavy dependencies inside the command.
+# (command name, module, function): one module per command group, registered in this order.
 _COMMANDS = [
     ("synth", "harness.cmd_synth", "synth"),
     ("prepare", "harness.cmd_prepare", "prepare"),
