@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 from scipy.signal import butter, fftconvolve, sosfilt
 
+from fdan.corpora.synth.pixels import gaussian_blur
 from fdan.corpora.synth.profiles import Difficulty
 
 BGR = tuple[int, int, int]
@@ -146,7 +147,7 @@ class Camera:
         """Apply lighting, blur and sensor noise to a rendered BGR frame."""
         out = img.astype(np.float32) * self.light
         if self.cond.blur_sigma > 0:
-            out = cv2.GaussianBlur(out, (0, 0), self.cond.blur_sigma)
+            out = gaussian_blur(out, self.cond.blur_sigma)
         if self.cond.camera_noise > 0:
             out += self.cond.camera_noise * self.rng.standard_normal(out.shape, dtype=np.float32)
         return np.clip(out, 0, 255).astype(np.uint8)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from fdan.corpora.synth.pixels import downsample_area, upsample_nearest
 from fdan.corpora.synth.profiles import Speaker
 
 _SS = 2  # supersampling factor (drawn at 2x, area-downsampled: cheap anti-aliasing)
@@ -103,8 +104,7 @@ def draw_face(img: np.ndarray, spk: Speaker, cues: dict[str, float], pose: HeadP
     `talk` in [0, 1] is the current syllable envelope (opens the mouth with the speech);
     `blink` closes the eyes for this frame.
     """
-    h, w = img.shape[:2]
-    big = cv2.resize(img, (w * _SS, h * _SS), interpolation=cv2.INTER_NEAREST)
+    big = np.ascontiguousarray(upsample_nearest(img, _SS))
     p = _Pen(pose)
     asp = spk.face_aspect
     skin = spk.skin_bgr
@@ -152,4 +152,4 @@ def draw_face(img: np.ndarray, spk: Speaker, cues: dict[str, float], pose: HeadP
     p.poly(big, upper + lower, lip, closed=True, thickness=0.045)
     p.poly(big, [left, (0, 0.5 * (upper_mid[1] + lower_mid[1])), right], (30, 20, 40), thickness=0.02)
 
-    return cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA)
+    return downsample_area(big, _SS)

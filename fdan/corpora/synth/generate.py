@@ -1,7 +1,10 @@
 """Generate a synthetic emotion corpus: speakers × emotions × clips of real mp4 (+ wav) media.
 
 Every clip draws from its own random stream, seeded from (seed, corpus name, speaker, emotion, clip),
-so the output does not depend on the worker count or on scheduling order.
+so the output does not depend on the worker count or on scheduling order. Clips are always rendered
+in worker processes (one for `workers=1`) whose OpenCV state is pinned by `_pin_worker_state`, and
+the renderer avoids library code whose rounding depends on the CPU or the thread count
+(`pixels.py`, `writer.py`): the same seed gives the same bytes for any worker count.
 """
 from __future__ import annotations
 
@@ -53,11 +56,18 @@ def make_speakers(cond: Conditions, seed: int, n: int) -> list[Speaker]:
     return out
 
 
-def render_clip(job: _Job) -> dict[str, object]:
-    """Synthesize, record and write one clip; returns its labels.csv row."""
+def _pin_worker_state() -> None:
+    """Process-wide library state that could change the rendered pixels, set the same way in every worker."""
     import cv2
 
     cv2.setNumThreads(1)
+    cv2.ipp.setUseIPP(False)
+    cv2.ocl.setUseOpenCL(False)
+    np.seterr(all="ignore")
+
+
+def render_clip(job: _Job) -> dict[str, object]:
+    """Synthesize, record and write one clip; returns its labels.csv row."""
     cond, spk = job.cond, job.speaker
     rng = np.random.default_rng(np.random.SeedSequence(job.entropy))
     cues = sample_cues(job.emotion, spk, rng, cond.difficulty)
@@ -125,20 +135,14 @@ def generate(out_dir: Path | str, corpus: str = "synth-studio", seed: int = 0, s
     if workers is None:
         workers = min(os.cpu_count() or 1, max(1, len(jobs) // 12))
     rows: list[dict[str, object]] = []
-    if workers <= 1:
-        for job in jobs:
-            rows.append(render_clip(job))
+    # fork: workers inherit the imported modules (spawn re-imports numpy/scipy/cv2/av, seconds each)
+    # and a caller's script without a __main__ guard is not re-run. One worker takes the same path.
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max(1, workers), mp_context=get_context(method), initializer=_pin_worker_state) as pool:
+        for row in pool.map(render_clip, jobs, chunksize=4):
+            rows.append(row)
             if progress:
                 progress(len(rows), len(jobs))
-    else:
-        # fork: workers inherit the imported modules (spawn would re-import torch via fdan, seconds each)
-        # and a caller's script without a __main__ guard is not re-run.
-        method = "fork" if "fork" in get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(workers, mp_context=get_context(method)) as pool:
-            for row in pool.map(render_clip, jobs, chunksize=4):
-                rows.append(row)
-                if progress:
-                    progress(len(rows), len(jobs))
 
     rows.sort(key=lambda r: str(r["utterance_id"]))
     with open(out / layout.LABELS_CSV, "w", newline="", encoding="utf-8") as fh:

@@ -1,6 +1,6 @@
 """The native layout of a synthetic corpus (shared by the generator and the `synth` importer).
 
-    OUT_DIR/corpus.json                 {"family": "synth", "corpus": NAME, "seed": .., "version": 1, ...}
+    OUT_DIR/corpus.json                 {"family": "synth", "corpus": NAME, "seed": .., "version": 2, ...}
     OUT_DIR/labels.csv                  one row per clip, columns LABEL_COLUMNS, sorted by utterance_id
     OUT_DIR/<speaker>/<utterance_id>.mp4   H.264 video (+ AAC audio when the corpus stores audio inside)
     OUT_DIR/<speaker>/<utterance_id>.wav   16-bit PCM, only when the corpus stores separate audio
@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 FAMILY = "synth"
-VERSION = 1
+VERSION = 2
 CORPUS_JSON = "corpus.json"
 LABELS_CSV = "labels.csv"
 LABEL_COLUMNS: tuple[str, ...] = (

@@ -1,7 +1,7 @@
 """Write clips as real media: H.264 mp4 (optionally with an AAC track) via PyAV, and 16-bit wav.
 
-libx264 runs single-threaded with fixed options, and the mp4 carries no creation time, so the same
-frames give the same bytes on the same FFmpeg build.
+libx264 runs single-threaded with CPU-independent algorithms and fixed options, and the mp4 carries no
+creation time, so the same frames give the same bytes with the same FFmpeg/x264 build.
 """
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ import av
 from av.codec.context import Flags
 import numpy as np
 import soundfile as sf
+
+# cpu-independent: x264's macroblock-tree rate control otherwise uses float SIMD whose rounding depends
+# on the CPU's instruction set, so the same frames would encode to other bytes on another machine.
+_X264_PARAMS = "threads=1:lookahead-threads=1:cpu-independent=1"
 
 
 def write_mp4(path: Path, frames: list[np.ndarray], fps: int, *, audio: np.ndarray | None = None,
@@ -25,7 +29,7 @@ def write_mp4(path: Path, frames: list[np.ndarray], fps: int, *, audio: np.ndarr
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w", format="mp4", options={"fflags": "+bitexact"}) as box:
         vs = box.add_stream("libx264", rate=fps, options={"crf": str(crf), "preset": "veryfast", "threads": "1",
-                                                            "x264-params": "threads=1:lookahead-threads=1"})
+                                                            "x264-params": _X264_PARAMS})
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
         vs.codec_context.thread_count = 1
         vs.codec_context.flags |= Flags.bitexact

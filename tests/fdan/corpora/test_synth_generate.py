@@ -46,13 +46,19 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                                 **short),
         "short_other": generate(base / "short3", "synth-street", seed=4, speakers=1, clips_per_emotion=1, workers=1,
                                 **short),
+        "short_three": generate(base / "short4", "synth-street", seed=3, speakers=1, clips_per_emotion=1, workers=3,
+                                **short),
     }
+
+
+def _media_bytes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.suffix in (".mp4", ".wav")}
 
 
 def test_layout_and_label_table(corpora: dict[str, Path]) -> None:
     root = corpora["studio"]
     meta = json.loads((root / "corpus.json").read_text())
-    assert (meta["family"], meta["corpus"], meta["seed"], meta["version"]) == ("synth", "synth-studio", 3, 1)
+    assert (meta["family"], meta["corpus"], meta["seed"], meta["version"]) == ("synth", "synth-studio", 3, 2)
     rows = _rows(root)
     assert tuple(rows[0].keys()) == LABEL_COLUMNS
     assert len(rows) == 2 * len(EMOTIONS)
@@ -71,9 +77,34 @@ def test_same_seed_is_identical_and_other_seed_differs(corpora: dict[str, Path])
     assert _shapes(a) == _shapes(b)
     first = _rows(a)[0]["video_path"]
     assert np.array_equal(_decode_video(a / first), _decode_video(b / first))
+    media = _media_bytes(a)
+    assert len(media) == len(EMOTIONS)
+    assert media == _media_bytes(b) == _media_bytes(corpora["short_three"])  # 1, 2 and 3 workers: same bytes
     assert (a / "labels.csv").read_bytes() != (c / "labels.csv").read_bytes()
     va, vc = _decode_video(a / first), _decode_video(c / first)
     assert va.shape != vc.shape or not np.array_equal(va, vc)
+
+
+def test_clip_does_not_depend_on_what_the_process_rendered_before(tmp_path: Path) -> None:
+    """A clip rendered first in a fresh process equals the same clip rendered after others in this one."""
+    from fdan.corpora.synth.generate import _Job, _seed_words, make_speakers, render_clip
+    from fdan.corpora.synth.conditions import get_conditions
+
+    cond = get_conditions("synth-street").with_overrides(duration_s=(0.5, 0.6))
+    spk = make_speakers(cond, 5, 1)[0]
+    jobs = [_Job(cond, spk, e, 0, _seed_words(5, cond.name, 1, spk.index, i, 0), str(tmp_path / "warm"))
+            for i, e in enumerate(EMOTIONS[:3])]
+    for job in jobs:  # anger, disgust, fear rendered in this (warm) process
+        render_clip(job)
+    last = jobs[-1]
+    cold = _Job(last.cond, last.speaker, last.emotion, last.clip, last.entropy, str(tmp_path / "cold"))
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # a process with no history
+    with ctx.Pool(1) as pool:
+        pool.apply(render_clip, (cold,))
+    rel = f"{spk.speaker_id}/{spk.speaker_id}_fea_00.mp4"
+    assert (tmp_path / "warm" / rel).read_bytes() == (tmp_path / "cold" / rel).read_bytes()
 
 
 def test_studio_media_streams(corpora: dict[str, Path]) -> None:
