@@ -2,6 +2,7 @@
 # hash of requirements.lock, and is reused by every clone and by CI on the same machine.
 PYTHON ?= python3.11
 LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-12)
+TEST_HASH := $(shell sha256sum requirements-test.txt | cut -c1-12)
 VENV ?= $(HOME)/.cache/fdan-bench/venv-$(LOCK_HASH)
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
@@ -16,7 +17,11 @@ $(VENV)/.complete:
 	$(BIN)/pip install --quiet -r requirements.lock
 	touch $@
 
-install: $(VENV)/.complete
+$(VENV)/.test-deps-$(TEST_HASH): $(VENV)/.complete
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.test-deps-$(TEST_HASH)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
 test: install
@@ -25,8 +30,10 @@ test: install
 quickstart: install
 	$(BIN)/fdan-bench sweep experiments/quickstart.yaml --resume
 
+BENCHES ?= $(sort $(wildcard bench/bench_*.py))
+
 bench: install
-	$(BIN)/python bench/bench_lmmd.py
+	@set -e; for b in $(BENCHES); do echo "== $$b"; $(BIN)/python $$b; done
 
 clean-venv:
 	rm -rf $(VENV)
