@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-HEADS = ("fused", "audio", "face")
-METRICS = ("war", "uar", "macro_f1")
+from harness.results.columns import HEADS, METRICS
+
 LABELS = ["anger", "happiness", "sadness", "neutral"]
 PAIRS = [("savee", "savee", "savee"), ("savee→meld", "savee", "meld")]
 # (pair, fold) -> fused UAR of the selected trial; other heads/metrics are offsets of it
@@ -35,13 +35,14 @@ def make_trials(experiment: str = "toy", protocol: str = "speaker-independent", 
                     "experiment": experiment, "pair": pair, "source": source, "target": target,
                     "fold": fold, "trial_id": f"t{n:03d}", "protocol": protocol, "status": "TERMINATED",
                     "epochs_run": 3, "param_lr": lrs[k], "param_batch_size": batches[k], "param_optimizer": opts[k],
-                    "best_epoch": 2, "selected": selected,
+                    "best_epoch": 2, "selected": selected, "selection_metric": "val_fused_uar",
                 }
                 for h in HEADS:
                     for m in METRICS:
                         row[f"best_val_{h}_{m}"] = val + OFFSETS[h] + (0.2 if selected else 0.0)
                         base = TEST_VALUES[(pair, fold)] + shift + OFFSETS[h] + METRIC_OFFSETS[m]
                         row[f"test_{h}_{m}"] = base if selected else 0.99
+                row["best_score"] = row["best_val_fused_uar"]
                 rows.append(row)
                 n += 1
     return pd.DataFrame(rows)
@@ -76,14 +77,13 @@ def make_confusions(trials: pd.DataFrame, seed: int = 0) -> list[dict]:
 
 
 def make_config(experiment: str = "toy", protocol: str = "speaker-independent") -> dict:
-    """A resolved-config-like dict with the keys the report reads."""
+    """A resolved-config-like dict with the keys the report reads (the shape of ``dump_config``)."""
     return {
-        "experiment": experiment,
-        "protocol": protocol,
-        "selection_metric": "val_fused_uar",
-        "search": {"lr": {"type": "loguniform", "low": 1e-4, "high": 1e-2},
-                   "batch_size": {"type": "choice", "values": [16, 32, 64]},
-                   "optimizer": {"type": "choice", "values": ["sgd", "adam"]}},
+        "name": experiment,
+        "protocol": {"name": protocol, "selection_head": "fused", "selection_metric": "uar"},
+        "search": {"space": {"train.lr": {"type": "loguniform", "low": 1e-4, "high": 1e-2},
+                             "train.batch_size": {"type": "choice", "values": [16, 32, 64]},
+                             "train.optimizer": {"type": "choice", "values": ["sgd", "adam"]}}},
     }
 
 

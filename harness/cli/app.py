@@ -1,0 +1,30 @@
+"""The `fdan-bench` Typer app. Each command group lives in its own `harness/cli/*.py` module."""
+from __future__ import annotations
+
+import typer
+
+from harness.cli.experiment import sweep, train
+from harness.cli.prepare import prepare
+from harness.cli.report import compare, report
+from harness.cli.synth import synth
+
+app = typer.Typer(
+    name="fdan-bench",
+    help="Train, tune and compare FDAN multi-modal speech emotion models across corpora.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# registered in this order: it is the order `fdan-bench --help` lists them
+for name, command in [("synth", synth), ("prepare", prepare), ("train", train), ("sweep", sweep),
+                      ("report", report), ("compare", compare)]:
+    app.command(name)(command)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

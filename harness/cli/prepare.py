@@ -1,0 +1,88 @@
+"""`fdan-bench prepare CORPUS ROOT [--out DIR] [--workers N]`: compute a corpus' features once, into a cache."""
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from fdan.config import FeatureConfig
+from fdan.corpora.base import CorpusError
+from fdan.features.cache import PrepareResult
+from harness.run.prepare import run_prepare
+
+
+def prepare(
+    corpus: str = typer.Argument(..., help="importer name, e.g. synth (any corpus written by `fdan-bench synth`)"),
+    root: Path = typer.Argument(..., help="the corpus root, in its native release layout"),
+    out: Path | None = typer.Option(None, "--out", help="feature directory (default: content-addressed, "
+                                    "under $FDAN_BENCH_CACHE or ~/.cache/fdan-bench/features)"),
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=0,
+                                help="Ray tasks in flight (0: no Ray, decode in this process)"),
+    cpus_per_task: float = typer.Option(1.0, "--cpus-per-task", min=0.01, help="CPUs each Ray task reserves"),
+    files_per_task: int = typer.Option(4, "--files-per-task", min=1, help="utterances per Ray task"),
+    n_mels: int | None = typer.Option(None, "--n-mels", help="Mel bins (default 128)"),
+    n_fft: int | None = typer.Option(None, "--n-fft", help="FFT size (default 1024)"),
+    face_size: int | None = typer.Option(None, "--face-size", help="face crop side in pixels (default 112)"),
+    n_frames: int | None = typer.Option(None, "--n-frames", help="face frames K per utterance (default 8)"),
+    clip_seconds: float | None = typer.Option(None, "--clip-seconds", help="clip length, padded/cropped (default 3.0)"),
+    clip_policy: str | None = typer.Option(None, "--clip-policy", help="center | start: where long clips are cropped"),
+    face_detector: str | None = typer.Option(None, "--face-detector", help="haar | center"),
+) -> None:
+    """Import a corpus and compute log-Mel + face-crop features once (a second run decodes nothing)."""
+    console = Console()
+    overrides = {k: v for k, v in dict(n_mels=n_mels, n_fft=n_fft, face_size=face_size, n_frames=n_frames,
+                                       clip_seconds=clip_seconds, clip_policy=clip_policy,
+                                       face_detector=face_detector).items() if v is not None}
+    try:
+        cfg = FeatureConfig(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "features"
+        _fail(console, f"invalid feature option {where}: {err['msg']}")
+    start = time.perf_counter()
+    try:
+        res = run_prepare(corpus, root, out, cfg, workers, cpus_per_task, files_per_task)
+    except (CorpusError, FileExistsError) as exc:
+        _fail(console, str(exc))
+    console.print(summary_table(res, corpus, time.perf_counter() - start, cfg))
+
+
+def _fail(console: Console, message: str) -> None:
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def summary_table(res: PrepareResult, corpus: str, seconds: float, cfg: FeatureConfig) -> Table:
+    """usable, skipped (top reasons), face fallbacks, cache hit/miss, throughput, out dir."""
+    table = Table(title=f"prepare {corpus}", show_header=False)
+    table.add_row("usable", str(res.n_usable))
+    skipped = str(res.n_skipped)
+    if res.n_skipped:
+        reasons = pd.read_csv(res.out_dir / "skipped.csv", keep_default_na=False)["reason"]
+        top = Counter(_reason_kind(r) for r in reasons).most_common(3)
+        skipped += " (" + "; ".join(f"{n}× {r}" for r, n in top) + ")"
+    table.add_row("skipped", skipped)
+    frames = res.n_usable * cfg.n_frames
+    share = f" ({100 * res.n_fallback / frames:.1f} % of {frames} frames)" if frames else ""
+    table.add_row("face fallbacks", f"{res.n_fallback} centre crops{share}")
+    files = res.n_usable + res.n_skipped
+    rate = "" if res.cache_hit or seconds <= 0 else f", {files / seconds:.1f} files/s"
+    table.add_row("cache", f"{'hit (nothing decoded)' if res.cache_hit else 'miss (computed)'} in {seconds:.1f} s{rate}")
+    table.add_row("out", str(res.out_dir))
+    return table
+
+
+def _reason_kind(reason: str) -> str:
+    """Group reasons by kind: drop a "labels.csv line N:" prefix, details after ':', (...), quotes, paths."""
+    reason = re.sub(r"^\S+ line \d+: ", "", reason).split(": ", 1)[0]
+    for pattern in (r"\s*\(.*?\)", r"\s*'[^']*'", r"\s+\S*/\S*"):
+        reason = re.sub(pattern, "", reason)
+    return reason.strip() or "unknown"

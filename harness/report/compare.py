@@ -1,0 +1,75 @@
+"""Several results directories side by side: stacked numeric leaderboards, display tables, markdown."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from harness.report.leaderboard import (
+    DASH, METRIC_LABELS, OVERALL, PROTOCOL_NOTE, build_leaderboard, markdown_table, mean_std_cell,
+)
+from harness.results.columns import HEADS, METRICS
+from harness.results.errors import ResultsError
+from harness.results.io import load_results
+
+
+def compare(dirs: Sequence[Path | str]) -> pd.DataFrame:
+    """The leaderboards of several results directories stacked, with an ``experiment`` column first.
+
+    An experiment name used by two directories is disambiguated with the directory path.
+    """
+    if not dirs:
+        raise ResultsError("compare needs at least one results directory")
+    frames: list[pd.DataFrame] = []
+    seen: set[str] = set()
+    for d in dirs:
+        results = load_results(d)
+        name = results.experiment
+        if name in seen:
+            name = f"{name} ({results.path})"
+        seen.add(name)
+        board = build_leaderboard(results.trials, results.config)
+        board.insert(0, "experiment", name)
+        frames.append(board)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _pair_order(df: pd.DataFrame) -> list[str]:
+    pairs = list(dict.fromkeys(df["pair"].astype(str)))
+    return [p for p in pairs if p != OVERALL] + ([OVERALL] if OVERALL in pairs else [])
+
+
+def compare_table(df: pd.DataFrame, head: str = "fused") -> pd.DataFrame:
+    """Side-by-side display table for one head: a row per pair (overall last); for every
+    (experiment, protocol) a WAR, UAR and macro-F1 column of "mean ± std" cells ("–" where absent)."""
+    groups = list(dict.fromkeys(zip(df["experiment"].astype(str), df["protocol"].astype(str))))
+    pairs = _pair_order(df)
+    kinds = df.drop_duplicates("pair").set_index("pair")["kind"].astype(str)
+    out = pd.DataFrame({"pair": pairs, "kind": [kinds.get(p, DASH) for p in pairs]})
+    for experiment, protocol in groups:
+        rows = df[(df["experiment"] == experiment) & (df["protocol"].astype(str) == protocol)]
+        rows = rows.drop_duplicates("pair").set_index("pair")
+        for m in METRICS:
+            cells = []
+            for p in pairs:
+                if p in rows.index:
+                    cells.append(mean_std_cell(rows.at[p, f"{head}_{m}_mean"], rows.at[p, f"{head}_{m}_std"]))
+                else:
+                    cells.append(DASH)
+            out[f"{experiment} [{protocol}] {METRIC_LABELS[m]}"] = cells
+    return out
+
+
+def compare_markdown(df: pd.DataFrame) -> str:
+    """Markdown of :func:`compare`'s frame: one side-by-side table per head, with the protocol note."""
+    experiments = list(dict.fromkeys(df["experiment"].astype(str)))
+    lines = [f"# Comparison — {', '.join(experiments)}", ""]
+    protocols = sorted(set(df["protocol"].astype(str)))
+    if len(protocols) > 1:
+        lines += [f"**Protocols differ between columns ({', '.join(protocols)}): "
+                  "those columns are not a like-for-like comparison.**", ""]
+    for head in HEADS:
+        lines += [f"## {head} head (test, %, mean ± std over folds)", "", markdown_table(compare_table(df, head)), ""]
+    lines += [f"> {PROTOCOL_NOTE}", ""]
+    return "\n".join(lines)

@@ -1,0 +1,40 @@
+"""Rendering a results directory: ``leaderboard.md`` and ``plots/`` from its saved tables."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from harness.report.leaderboard import build_leaderboard, render_leaderboard_md
+from harness.report.plots import render_plots
+from harness.report.selection import selection_column, selection_label
+from harness.results.io import load_results
+
+
+@dataclass
+class Report:
+    """What :func:`render_report` produced."""
+
+    path: Path
+    experiment: str
+    board: pd.DataFrame
+    plots: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def render_report(out_dir: Path | str) -> Report:
+    """(Re-)render ``leaderboard.md`` and ``plots/`` of a results directory from its saved files only.
+
+    Rendering twice from the same files gives the same ``leaderboard.md``. Raises
+    :class:`~harness.results.errors.ResultsError` for a missing directory or table.
+    """
+    results = load_results(out_dir)
+    board = build_leaderboard(results.trials, results.config)
+    plots, notes = render_plots(results.path, results.trials, results.confusions, results.config)
+    metric_col = selection_column(results.trials)
+    selection = selection_label(results.trials, metric_col) if metric_col else None
+    text = render_leaderboard_md(board, results.config, experiment=results.experiment, selection=selection,
+                                 plots=plots, notes=notes)
+    (results.path / "leaderboard.md").write_text(text)
+    return Report(path=results.path, experiment=results.experiment, board=board, plots=plots, notes=notes)

@@ -1,0 +1,47 @@
+"""What the results tables hold: required columns, the model heads and metrics, and their checks.
+
+``HEADS`` are the FDAN model's three classifier outputs (the same names as ``fdan.train.HEADS``, which
+the harness does not import here so that reading results never imports torch); ``METRICS`` the
+per-head metrics ``fdan.metrics`` reports, as fractions in [0, 1].
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from harness.results.errors import ResultsError
+
+HEADS: tuple[str, ...] = ("fused", "audio", "face")
+METRICS: tuple[str, ...] = ("war", "uar", "macro_f1")
+METRICS_COLUMNS: tuple[str, ...] = (
+    "experiment", "pair", "source", "target", "fold", "trial_id", "epoch", "split", "head", "metric", "value",
+)
+TRIALS_COLUMNS: tuple[str, ...] = (
+    "experiment", "pair", "source", "target", "fold", "trial_id", "protocol", "status", "selected",
+)
+CONFUSION_KEYS: tuple[str, ...] = ("pair", "fold", "trial_id", "head", "labels", "matrix")
+TABLES: tuple[str, ...] = ("metrics", "trials")
+PARAM_PREFIX = "param_"  # trials columns of the sampled hyper-parameters: param_<leaf field name>
+
+
+def validate_columns(df: pd.DataFrame, required: tuple[str, ...], table: str) -> None:
+    """Raise :class:`ResultsError` naming every column of ``required`` that ``df`` lacks."""
+    if not isinstance(df, pd.DataFrame):
+        raise ResultsError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise ResultsError(
+            f"{table} is missing column(s) {', '.join(missing)} (required: {', '.join(required)})"
+        )
+
+
+def validate_confusions(confusions: list[dict]) -> None:
+    """Check each confusion entry has its keys and a square matrix matching its labels."""
+    for i, entry in enumerate(confusions):
+        missing = [k for k in CONFUSION_KEYS if k not in entry]
+        if missing:
+            raise ResultsError(f"confusions[{i}] is missing key(s) {', '.join(missing)}")
+        matrix = np.asarray(entry["matrix"])
+        n = len(entry["labels"])
+        if matrix.shape != (n, n):
+            raise ResultsError(f"confusions[{i}]: matrix shape {matrix.shape} does not match {n} labels")

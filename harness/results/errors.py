@@ -1,0 +1,6 @@
+"""`ResultsError`: a results directory or table that cannot be used."""
+from __future__ import annotations
+
+
+class ResultsError(ValueError):
+    """A results directory or table that cannot be used; the message says exactly what is wrong."""
