@@ -138,11 +138,20 @@ def generate(out_dir: Path | str, corpus: str = "synth-studio", seed: int = 0, s
     # fork: workers inherit the imported modules (spawn re-imports numpy/scipy/cv2/av, seconds each)
     # and a caller's script without a __main__ guard is not re-run. One worker takes the same path.
     method = "fork" if "fork" in get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(max(1, workers), mp_context=get_context(method), initializer=_pin_worker_state) as pool:
-        for row in pool.map(render_clip, jobs, chunksize=4):
-            rows.append(row)
-            if progress:
-                progress(len(rows), len(jobs))
+    import cv2
+
+    # A forked child that resizes a thread pool its parent had started hangs in OpenCV: shrink it here
+    # before forking (restored afterwards), so the children's setNumThreads(1) is a no-op.
+    parent_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        with ProcessPoolExecutor(max(1, workers), mp_context=get_context(method), initializer=_pin_worker_state) as pool:
+            for row in pool.map(render_clip, jobs, chunksize=4):
+                rows.append(row)
+                if progress:
+                    progress(len(rows), len(jobs))
+    finally:
+        cv2.setNumThreads(parent_threads)
 
     rows.sort(key=lambda r: str(r["utterance_id"]))
     with open(out / layout.LABELS_CSV, "w", newline="", encoding="utf-8") as fh:

@@ -183,3 +183,23 @@ def test_bad_arguments_are_clear_errors(tmp_path: Path) -> None:
         generate(tmp_path / "busy", "synth-studio", speakers=1, clips_per_emotion=1)
     with pytest.raises(ValueError, match="unknown condition field"):
         generate(tmp_path / "y", "synth-studio", speakers=1, clips_per_emotion=1, fog=1)
+
+
+def test_generate_after_opencv_used_its_thread_pool(tmp_path: Path) -> None:
+    """A caller that already ran OpenCV multi-threaded: the forked render workers must neither hang nor crash."""
+    import subprocess
+    import sys
+
+    script = (
+        "import cv2, numpy as np\n"
+        "from fdan.corpora.synth import generate\n"
+        "cv2.setNumThreads(8)\n"
+        "img = np.zeros((1500, 1500, 3), np.float32)\n"
+        "for _ in range(3): cv2.GaussianBlur(img, (0, 0), 3.0)\n"
+        f"generate({str(tmp_path / 'c')!r}, 'synth-studio', seed=0, speakers=1, clips_per_emotion=1, workers=2,"
+        " duration_s=(0.3, 0.4))\n"
+        "assert cv2.getNumThreads() == 8\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(list((tmp_path / "c").rglob("*.mp4"))) == len(EMOTIONS)
