@@ -7,13 +7,31 @@ from fdan.corpora.base import (
     Skip,
     Utterance,
     get_importer,
+    importer_options,
     list_importers,
     register_importer,
 )
 
 __all__ = [
     "CANONICAL_LABELS", "CorpusError", "CorpusImporter", "ScanResult", "Skip", "Utterance",
-    "get_importer", "list_importers", "register_importer",
+    "get_importer", "importer_options", "list_importers", "register_importer",
 ]
 
-import fdan.corpora.synth  # noqa: E402,F401  (registers the "synth" importer)
+
+
+@register_importer("synth")
+def _synth_importer(**options: object) -> CorpusImporter:
+    """The "synth" importer, loaded on first use: fdan.corpora.synth brings the generator (scipy,
+    OpenCV, PyAV), which reading a feature cache must not import (importing it re-registers "synth")."""
+    from fdan.corpora.synth.importer import SynthImporter
+
+    return SynthImporter(**options)
+
+
+import fdan.corpora.meld  # noqa: E402,F401  (registers "meld")
+import fdan.corpora.iemocap  # noqa: E402,F401  (registers "iemocap")
+import fdan.corpora.csv_table  # noqa: E402,F401  (registers "csv")
+import fdan.corpora.savee  # noqa: E402,F401  (registers "savee")
+import fdan.corpora.ravdess  # noqa: E402,F401  (registers "ravdess")
+import fdan.corpora.cremad  # noqa: E402,F401  (registers "cremad", alias "crema-d")
+import fdan.corpora.enterface  # noqa: E402,F401  (registers "enterface")
