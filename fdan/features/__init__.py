@@ -1,16 +1,30 @@
 """Media -> model inputs: decoding, log-Mel, face crops, and the on-disk feature cache.
 
 README.md ("Features and the feature cache") documents the defaults and the cache layout.
+Names are imported lazily: reading a cache (`fdan.features.featureset`, e.g. in a training worker)
+must not load PyAV, OpenCV, scipy or the synthetic-corpus generator.
 """
-from fdan.features.cache import PrepareResult, cache_key, default_cache_dir, prepare_corpus
-from fdan.features.decode import MediaError, decode_audio, decode_video_frames
-from fdan.features.extract import Extracted, extract_utterance
-from fdan.features.faces import face_crops
-from fdan.features.featureset import FeatureDataset, FeatureSet
-from fdan.features.mel import audio_to_logmel
+from __future__ import annotations
 
-__all__ = [
-    "Extracted", "FeatureDataset", "FeatureSet", "MediaError", "PrepareResult", "audio_to_logmel",
-    "cache_key", "decode_audio", "decode_video_frames", "default_cache_dir", "extract_utterance",
-    "face_crops", "prepare_corpus",
-]
+import importlib
+from typing import Any
+
+_LAZY = {
+    "PrepareResult": "fdan.features.cache", "cache_key": "fdan.features.cache",
+    "default_cache_dir": "fdan.features.cache", "prepare_corpus": "fdan.features.cache",
+    "cache_dir_for": "fdan.features.cache_name", "FEATURE_VERSION": "fdan.features.cache_name",
+    "MediaError": "fdan.features.mediafile", "decode_audio": "fdan.features.decode",
+    "decode_video_frames": "fdan.features.video",
+    "Extracted": "fdan.features.extract", "extract_utterance": "fdan.features.extract",
+    "face_crops": "fdan.features.faces",
+    "FeatureDataset": "fdan.features.featureset", "FeatureSet": "fdan.features.featureset",
+    "audio_to_logmel": "fdan.features.mel",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'fdan.features' has no attribute {name!r}")

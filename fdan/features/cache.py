@@ -4,43 +4,45 @@ Layout of a cache directory (docs/ARCHITECTURE.md, "Feature cache directory"):
   manifest.csv  one row per usable utterance, row i <-> array row i (MANIFEST_COLUMNS)
   skipped.csv   path (relative to the corpus root), reason: the importer's skips and undecodable media
   mel.npy       float16 (N, 1, n_mels, T)
+  mel_len.npy   int32 (N,): valid (non-padding) Mel frames of each row, 1..T
   faces.npy     uint8 (N, K, 3, S, S)
-  meta.json     corpus, importer, root, cache_key, feature_config, counts, created, fdan_version
+  face_mask.npy bool (N, K): True where the face frame is real, False for zero padding
+  meta.json     corpus, importer, importer_options, root, cache_key, feature_config, counts, created,
+                fdan_version
 A directory is written under a temporary name and renamed into place, so it is complete or absent.
+Its default location is `cache_name.cache_dir_for` (shared by `fdan-bench prepare` and the sweep).
 """
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
-import pkgutil
 import shutil
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 import fdan
 from fdan.config import FeatureConfig
-from fdan.corpora.base import CorpusError, CorpusImporter, Skip, Utterance, check_root, get_importer
+from fdan.corpora.base import CorpusImporter, Skip, Utterance, check_root
+from fdan.features.cache_name import FEATURE_VERSION, cache_dir_for, importer_settings, resolve_importer
 from fdan.features.decode import MediaError
 from fdan.features.extract import Extracted, extract_utterance
 from fdan.features.featureset import FeatureSet
 from fdan.features.npy import NpyRowWriter
 
-__all__ = ["PrepareResult", "cache_key", "default_cache_dir", "prepare_corpus", "FeatureSet", "MapFn"]
+__all__ = ["FEATURE_VERSION", "PrepareResult", "cache_dir_for", "cache_key", "default_cache_dir", "prepare_corpus",
+           "FeatureSet", "MapFn"]
 
 MANIFEST_COLUMNS = ["corpus", "utterance_id", "speaker", "corpus_label", "label", "split", "fold",
-                    "audio_path", "video_path"]
-CACHE_FILES = ("manifest.csv", "skipped.csv", "mel.npy", "faces.npy", "meta.json")
-# Bump when extraction changes in a way FeatureConfig does not capture, to invalidate old caches.
-FEATURE_VERSION = 1
+                    "audio_path", "video_path", "start", "end"]  # start/end: segment seconds, empty = none
+CACHE_FILES = ("manifest.csv", "skipped.csv", "mel.npy", "mel_len.npy", "faces.npy", "face_mask.npy", "meta.json")
 
 MapFn = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
 """map_fn(fn, items) -> results in the order of items (may be lazy), e.g. a Ray-task map."""
@@ -83,24 +85,6 @@ def cache_key(cfg: FeatureConfig, root: str | Path, utterances: Sequence[Utteran
     return h.hexdigest()
 
 
-def _resolve_importer(importer: str | CorpusImporter) -> CorpusImporter:
-    if not isinstance(importer, str):
-        return importer
-    try:
-        return get_importer(importer)
-    except CorpusError:
-        pass
-    # Importers register themselves on import: load every fdan.corpora submodule, then ask again.
-    import fdan.corpora as corpora
-
-    for mod in pkgutil.iter_modules(corpora.__path__):
-        try:
-            importlib.import_module(f"fdan.corpora.{mod.name}")
-        except Exception:  # a broken optional importer must not hide the one asked for
-            continue
-    return get_importer(importer)
-
-
 def _extract_job(root: Path, cfg: FeatureConfig, utt: Utterance) -> Extracted | Skip:
     """Run in a worker (maybe a Ray task): features, or the Skip record of the file that failed."""
     try:
@@ -132,10 +116,15 @@ def prepare_corpus(
     cfg: FeatureConfig | None = None,
     map_fn: MapFn | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    options: Mapping[str, Any] | None = None,
+    cache_root: str | Path | None = None,
 ) -> PrepareResult:
     """Import the corpus under `root` and compute its features into `out`.
 
-    `out` None: `default_cache_dir() / "<corpus>-<key[:16]>"`. If `out` already holds a complete
+    `importer`: a registered name (built with `options`, e.g. {"calm": "merge"}) or an instance.
+    `out` None: `cache_dir_for(cache_root or default_cache_dir(), <scanned corpus name>, cfg,
+    importer)`, the directory `fdan-bench prepare` and the sweep agree on. If `out` already holds a complete
     cache with the same `cache_key`, nothing is decoded (cache_hit=True); a feature directory with
     another key is replaced; any other non-empty directory is refused (FileExistsError).
     `map_fn(fn, items)` runs the extraction (default: the builtin map, in this process);
@@ -144,10 +133,13 @@ def prepare_corpus(
     """
     cfg = cfg or FeatureConfig()
     root = check_root(Path(root)).resolve()
-    imp = _resolve_importer(importer)
+    imp = resolve_importer(importer, options)
     scan = imp.scan(root)
     key = cache_key(cfg, root, scan.utterances)
-    out_dir = Path(out).expanduser() if out is not None else default_cache_dir() / f"{scan.corpus}-{key[:16]}"
+    if out is not None:
+        out_dir = Path(out).expanduser()
+    else:
+        out_dir = cache_dir_for(cache_root if cache_root is not None else default_cache_dir(), scan.corpus, cfg, imp)
     if _is_complete(out_dir, key):
         return _hit(out_dir)
     if out_dir.exists() and not (out_dir / "meta.json").is_file() and any(out_dir.iterdir()):
@@ -161,12 +153,15 @@ def prepare_corpus(
         skips = list(scan.skipped) + media_skips
         _write_tables(tmp, usable, skips)
         meta = {
-            "corpus": scan.corpus, "importer": getattr(imp, "name", str(importer)), "root": str(root),
+            "corpus": scan.corpus, "importer": getattr(imp, "name", str(importer)),
+            "importer_options": importer_settings(imp), "root": str(root),
             "cache_key": key, "feature_config": cfg.model_dump(mode="json"),
             "counts": {"utterances": len(scan.utterances), "usable": len(usable), "skipped": len(skips),
                        "face_frames": len(usable) * cfg.n_frames, "fallbacks": n_fallback},
-            "shapes": {"mel": [len(usable), 1, cfg.n_mels, cfg.n_mel_frames],
-                       "faces": [len(usable), cfg.n_frames, 3, cfg.face_size, cfg.face_size]},
+            "shapes": {"mel": [len(usable), 1, cfg.n_mels, cfg.n_mel_frames], "mel_len": [len(usable)],
+                       "faces": [len(usable), cfg.n_frames, 3, cfg.face_size, cfg.face_size],
+                       "face_mask": [len(usable), cfg.n_frames]},
+            "feature_version": FEATURE_VERSION,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "fdan_version": fdan.__version__,
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -179,10 +174,13 @@ def prepare_corpus(
 def _extract_all(root: Path, cfg: FeatureConfig, utterances: list[Utterance], tmp: Path,
                  map_fn: MapFn | None, progress: Callable[[int, int], None] | None,
                  ) -> tuple[int, list[Skip], list[Utterance]]:
-    """Stream every extraction result into tmp/mel.npy and tmp/faces.npy; returns (fallbacks, skips, usable)."""
+    """Stream every extraction result into the tmp/*.npy arrays; returns (fallbacks, skips, usable)."""
     total = len(utterances)
-    mel_w = NpyRowWriter(tmp / "mel.npy", total, (1, cfg.n_mels, cfg.n_mel_frames), np.float16)
-    face_w = NpyRowWriter(tmp / "faces.npy", total, (cfg.n_frames, 3, cfg.face_size, cfg.face_size), np.uint8)
+    k, s = cfg.n_frames, cfg.face_size
+    writers = {"mel": NpyRowWriter(tmp / "mel.npy", total, (1, cfg.n_mels, cfg.n_mel_frames), np.float16),
+               "mel_len": NpyRowWriter(tmp / "mel_len.npy", total, (), np.int32),
+               "faces": NpyRowWriter(tmp / "faces.npy", total, (k, 3, s, s), np.uint8),
+               "face_mask": NpyRowWriter(tmp / "face_mask.npy", total, (k,), np.bool_)}
     usable: list[Utterance] = []
     skips: list[Skip] = []
     n_fallback = 0
@@ -192,15 +190,17 @@ def _extract_all(root: Path, cfg: FeatureConfig, utterances: list[Utterance], tm
         if isinstance(res, Skip):
             skips.append(res)
         else:
-            mel_w.append(res.mel)
-            face_w.append(res.faces)
+            writers["mel"].append(res.mel)
+            writers["mel_len"].append(np.asarray(res.mel_len, dtype=np.int32))
+            writers["faces"].append(res.faces)
+            writers["face_mask"].append(np.asarray(res.face_mask, dtype=np.bool_))
             usable.append(utt)
             n_fallback += res.n_fallback
         done += 1
         if progress is not None:
             progress(done, total)
-    mel_w.close()
-    face_w.close()
+    for writer in writers.values():
+        writer.close()
     return n_fallback, skips, usable
 
 

@@ -47,14 +47,24 @@ def _check_wav_complete(path: Path) -> None:
             offset += 8 + chunk_len + (chunk_len & 1)
 
 
-def _decode_audio_soundfile(path: Path) -> tuple[np.ndarray, int]:
+def _decode_audio_soundfile(path: Path, start: float | None, end: float | None) -> tuple[np.ndarray, int]:
     if path.suffix.lower() == ".wav":
         _check_wav_complete(path)
-    data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    if start is None and end is None:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        return _to_mono(data), int(sr)
+    sr = int(sf.info(str(path)).samplerate)
+    first = int(round((start or 0.0) * sr))
+    stop = None if end is None else int(round(end * sr))
+    data, sr = sf.read(str(path), start=first, stop=stop, dtype="float32", always_2d=True)
     return _to_mono(data), int(sr)
 
 
-def _decode_audio_av(path: Path) -> tuple[np.ndarray, int]:
+def _decode_audio_av(path: Path, start: float | None, end: float | None) -> tuple[np.ndarray, int]:
+    """Mono float32 at the native rate; with a segment, seek to `start` and keep [start, end) only.
+
+    Sample k of the decoded run is at time t_first + k / sr, t_first being the first decoded frame's
+    pts (seconds from the stream start); a stream without audio pts is decoded from 0 instead."""
     with open_container(path) as container:
         if not container.streams.audio:
             raise MediaError("no audio stream")
@@ -62,13 +72,24 @@ def _decode_audio_av(path: Path) -> tuple[np.ndarray, int]:
         sr = stream.codec_context.sample_rate or stream.rate
         if not sr:
             raise MediaError("audio stream without a sample rate")
+        tb = float(stream.time_base) if stream.time_base else 1.0 / sr
+        origin = stream.start_time or 0
+        if start:
+            container.seek(origin + int(start / tb), stream=stream, backward=True, any_frame=False)
         # Packed float mono at the native rate; resampling to the feature rate happens in fdan.features.mel.
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
         chunks: list[np.ndarray] = []
+        t_first: float | None = None
+        n_samples = 0
         try:
             for frame in container.decode(stream):
+                if t_first is None:
+                    t_first = (frame.pts - origin) * tb if frame.pts is not None and start else 0.0
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))
+                    n_samples += chunks[-1].size
+                if end is not None and t_first + n_samples / sr >= end:
+                    break
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
         except av.FFmpegError as exc:
@@ -77,31 +98,41 @@ def _decode_audio_av(path: Path) -> tuple[np.ndarray, int]:
             raise MediaError(f"truncated or corrupt audio stream: {short_error(exc)}") from None
     if not chunks:
         raise MediaError("no audio samples decoded")
-    return np.concatenate(chunks).astype(np.float32, copy=False), int(sr)
+    wave = np.concatenate(chunks).astype(np.float32, copy=False)
+    if start is not None or end is not None:
+        t_first = t_first or 0.0
+        first = max(0, int(round(((start or 0.0) - t_first) * sr)))
+        stop = wave.size if end is None else max(first, int(round((end - t_first) * sr)))
+        wave = wave[first:stop]
+    return wave, int(sr)
 
 
-def decode_audio(path: str | Path) -> tuple[np.ndarray, int]:
-    """Decode the first audio stream of `path` to mono float32.
+def decode_audio(path: str | Path, start: float | None = None, end: float | None = None,
+                 ) -> tuple[np.ndarray, int]:
+    """Decode the first audio stream of `path` to mono float32; only [start, end) seconds if given.
 
-    Returns (wave (samples,) float32 in [-1, 1], native sample rate). wav/flac/ogg go through soundfile
-    first (PyAV as fallback); containers (mp4, avi, flv, ...) through PyAV. Raises MediaError.
+    None = from the beginning / to the end. Containers seek to `start` (a dialog-long file is not
+    decoded from 0); wav/flac/ogg read just those samples.
+    Returns (wave (samples,) float32 in [-1, 1], native sample rate). wav/flac/ogg go through
+    soundfile first (PyAV as fallback); containers (mp4, avi, flv, ...) through PyAV. Raises MediaError.
     """
     path = Path(path)
     check_file(path)
     if path.suffix.lower() in _SOUNDFILE_SUFFIXES:
         try:
-            wave, sr = _decode_audio_soundfile(path)
+            wave, sr = _decode_audio_soundfile(path, start, end)
         except MediaError:
             raise
         except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
             try:
-                wave, sr = _decode_audio_av(path)
+                wave, sr = _decode_audio_av(path, start, end)
             except MediaError:
                 raise MediaError(f"corrupt audio file: {str(exc)[:80]}") from None
     else:
-        wave, sr = _decode_audio_av(path)
+        wave, sr = _decode_audio_av(path, start, end)
     if wave.size == 0:
-        raise MediaError("no audio samples decoded")
+        where = "" if start is None and end is None else f" in segment [{start or 0:.3f}, {end if end is not None else 'end'}] s"
+        raise MediaError(f"no audio samples decoded{where}")
     if not np.isfinite(wave).all():
         raise MediaError("audio contains NaN/inf samples")
     return wave, sr

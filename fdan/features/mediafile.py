@@ -49,6 +49,15 @@ def open_container(path: Path) -> Iterator[av.container.InputContainer]:
         container.close()
 
 
+def decoder_threads() -> int:
+    """FFmpeg decoder threads: $OMP_NUM_THREADS when set (Ray sets it to a task's CPUs, so parallel
+    extraction does not oversubscribe the cores), else 0 = FFmpeg's choice (one per core)."""
+    try:
+        return max(0, int(os.environ.get("OMP_NUM_THREADS", "0")))
+    except ValueError:
+        return 0
+
+
 def short_error(exc: BaseException) -> str:
     """FFmpeg's message without the file name (`Invalid data found when processing input`), at most 80 chars."""
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

@@ -9,7 +9,8 @@ Pipeline for one utterance (all parameters from `FeatureConfig`):
      hop `hop_length`, centre padding (reflect), |X|^2 (power 2), `n_mels` HTK-scale triangular
      filters between `f_min` and `f_max` (None = sample_rate/2), no filter normalisation;
   5. log(mel + LOG_FLOOR).
-Output (1, n_mels, T) float32 with T = L // hop_length + 1 = `FeatureConfig.n_mel_frames`.
+Output (1, n_mels, T) float32 with T = L // hop_length + 1 = `FeatureConfig.n_mel_frames`, of which
+the first min(T, kept // hop_length + 1) frames are real audio (`valid_mel_frames`, the cache's mel_len).
 """
 from __future__ import annotations
 
@@ -55,6 +56,22 @@ def clip_samples(cfg: FeatureConfig) -> int:
     return int(round(cfg.clip_seconds * cfg.sample_rate))
 
 
+def audio_window(duration_s: float, cfg: FeatureConfig) -> tuple[float, float]:
+    """(offset, length) in seconds of the part of a `duration_s` long audio that the log-Mel is made
+    from (step 2): the whole audio if it is at most `clip_seconds`, else `clip_seconds` from the
+    middle ("center": offset (duration - clip_seconds) / 2) or from the start ("start": offset 0).
+    The face frames are sampled from the same window (fdan.features.extract)."""
+    if duration_s <= cfg.clip_seconds:
+        return 0.0, duration_s
+    return ((duration_s - cfg.clip_seconds) / 2 if cfg.clip_policy == "center" else 0.0), cfg.clip_seconds
+
+
+def valid_mel_frames(n_kept: int, cfg: FeatureConfig) -> int:
+    """Mel frames not made of end padding: min(T, n_kept // hop_length + 1) for n_kept real samples
+    (frame t is centred on sample t * hop_length; frames centred past the real samples are padding)."""
+    return min(cfg.n_mel_frames, n_kept // cfg.hop_length + 1)
+
+
 @lru_cache(maxsize=8)
 def _mel_transform(sample_rate: int, n_fft: int, win_length: int, hop_length: int, f_min: float,
                    f_max: float | None, n_mels: int) -> torchaudio.transforms.MelSpectrogram:
@@ -79,6 +96,11 @@ def audio_to_logmel(wave: np.ndarray, sr: int, cfg: FeatureConfig) -> np.ndarray
 
     Raises MediaError("silent audio") when the fitted clip's RMS is below SILENCE_RMS.
     """
+    return audio_to_logmel_with_len(wave, sr, cfg)[0]
+
+
+def audio_to_logmel_with_len(wave: np.ndarray, sr: int, cfg: FeatureConfig) -> tuple[np.ndarray, int]:
+    """`audio_to_logmel` and the number of valid (non-padding) Mel frames (`valid_mel_frames`)."""
     if wave.size == 0:
         raise MediaError("no audio samples decoded")
     wave = resample(wave, sr, cfg.sample_rate)
@@ -91,4 +113,4 @@ def audio_to_logmel(wave: np.ndarray, sr: int, cfg: FeatureConfig) -> np.ndarray
     out = log_mel(clip, cfg)
     if out.shape[-1] != cfg.n_mel_frames:  # guards the documented T formula
         raise AssertionError(f"log-Mel has {out.shape[-1]} frames, expected {cfg.n_mel_frames}")
-    return out
+    return out, valid_mel_frames(kept.shape[0], cfg)

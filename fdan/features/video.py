@@ -1,18 +1,21 @@
-"""Decode K frames sampled uniformly over a video clip (PyAV, bundled FFmpeg)."""
+"""Decode K frames sampled uniformly over a window of a video clip (PyAV, bundled FFmpeg)."""
 from __future__ import annotations
 
 import bisect
 from pathlib import Path
+from typing import Sequence
 
 import av
 import numpy as np
 
-from fdan.features.mediafile import MediaError, check_file, open_container, short_error
+from fdan.features.mediafile import MediaError, check_file, decoder_threads, open_container, short_error
+from fdan.features.video_seek import PTS_FORMATS, decode_window
+
+# Files longer than this (s) are not demuxed whole for a window: decoding seeks to it instead.
+SEEK_FILE_SECONDS = 30.0
 
 # Seek instead of decoding through a gap longer than this (seconds): short clips are decoded in one pass.
 _SEEK_GAP_SECONDS = 4.0
-# Containers whose packets carry real presentation timestamps (avi only has decode order).
-_PTS_FORMATS = ("mp4", "matroska", "flv")
 
 
 def _demux_index(container: av.container.InputContainer,
@@ -47,24 +50,47 @@ def uniform_indices(n_total: int, n: int) -> list[int]:
     return [min(n_total - 1, int((i + 0.5) * n_total / n)) for i in range(n)]
 
 
-def decode_video_frames(path: str | Path, n: int) -> np.ndarray:
-    """Decode `n` RGB frames sampled uniformly over the whole clip.
+def window_indices(times: Sequence[float], n: int, start: float | None, end: float | None) -> list[int]:
+    """Up to `n` frame indices sampled uniformly over the frames shown in [start, end) seconds.
 
-    Frame i is frame floor((i + 1/2) * N / n) of the clip's N frames in presentation order (a clip with
-    fewer than n frames repeats frames). N comes from demuxing; the frames are then decoded in one
-    forward pass and picked by their position in the decoder's output, which is right for every
-    container (avi stores no presentation timestamps). Long clips in containers with real timestamps
-    (mp4/mov, mkv/webm, flv) seek to keyframes across gaps of more than 4 s instead.
-    Returns uint8 (n, H, W, 3). Raises MediaError (no video stream, no frames, corrupt or truncated).
+    `times` (sorted) are the frames' presentation times from the first frame. The window's frames are
+    the one on screen at `start` through the last one starting before `end` (at least one frame);
+    with m >= n of them, index lo + floor((i + 1/2) * m / n) for i < n, else all m (no repeats).
+    """
+    lo = 0 if start is None else max(0, bisect.bisect_right(times, start + 1e-6) - 1)
+    hi = len(times) if end is None else bisect.bisect_left(times, end - 1e-6)
+    m = max(1, min(hi, len(times)) - lo)
+    return [lo + i for i in (uniform_indices(m, n) if m >= n else range(m))]
+
+
+def decode_video_frames(path: str | Path, n: int, start: float | None = None,
+                        end: float | None = None) -> np.ndarray:
+    """Decode up to `n` RGB frames sampled uniformly over the seconds [start, end) of the clip.
+
+    None = from the first frame / to the last. Times count from the first video frame. The result has
+    m = n frames unless the window holds fewer than n frames (then all of them, m < n, no repeats:
+    the caller pads and masks). Files longer than `SEEK_FILE_SECONDS` with a window are read by
+    seeking to it (`video_seek.decode_window`: a dialog-long IEMOCAP AVI is not decoded from 0);
+    shorter ones are demuxed whole and the frames picked by position: frame i of the window's N
+    frames in presentation order, index lo + floor((i + 1/2) * N / n). N comes from demuxing; the
+    frames are decoded in one forward pass and picked by their position in the decoder's output,
+    which is right for every container (avi stores no presentation timestamps). Long windows in
+    containers with real timestamps (mp4/mov, mkv/webm, flv) seek to keyframes across gaps > 4 s.
+    Returns uint8 (m, H, W, 3). Raises MediaError (no video stream, no frames, corrupt or truncated).
     """
     if n <= 0:
         raise ValueError(f"n must be positive, got {n}")
+    if start is not None and end is not None and end <= start:
+        raise MediaError(f"empty video segment [{start:.3f}, {end:.3f}) s")
     path = Path(path)
     check_file(path)
     with open_container(path) as container:
         if not container.streams.video:
             raise MediaError("no video stream")
         stream = container.streams.video[0]
+        duration = container.duration / 1e6 if container.duration else None
+        if (start or end is not None) and duration is not None and duration > SEEK_FILE_SECONDS:
+            return decode_window(container, stream, n, start or 0.0, end)
         n_frames, pts, keyframes = _demux_index(container, stream)
         declared = stream.frames  # 0 where the container does not say (flv)
         fmt = container.format.name
@@ -73,25 +99,37 @@ def decode_video_frames(path: str | Path, n: int) -> np.ndarray:
     # The demuxer stops quietly at a cut-off file; a few frames of slack for sloppy avi indexes.
     if declared and declared - n_frames > max(2, declared // 50):
         raise MediaError(f"truncated video stream ({n_frames} of {declared} frames)")
-    indices = uniform_indices(n_frames, n)
 
     with open_container(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        stream.thread_count = decoder_threads()
         tb = float(stream.time_base) if stream.time_base else 0.0
+        real_pts = bool(pts) and any(name in fmt for name in PTS_FORMATS)
+        indices = window_indices(frame_times(n_frames, pts, tb, stream, real_pts), n, start, end)
         seek_gap = int(_SEEK_GAP_SECONDS / tb) if tb > 0 else 0
-        real_pts = bool(pts) and any(name in fmt for name in _PTS_FORMATS)
-        long_gaps = real_pts and len(keyframes) > 1 and (pts[-1] - pts[0]) / n > seek_gap > 0
+        long_gaps = (real_pts and len(keyframes) > 1 and len(indices) > 1
+                     and (pts[indices[-1]] - pts[indices[0]]) / len(indices) > seek_gap > 0)
         try:
-            if long_gaps:
+            if long_gaps or (real_pts and indices[0] > 0 and len(keyframes) > 1):
                 frames = _decode_at(container, stream, [pts[i] for i in indices], keyframes, seek_gap)
             else:
                 frames = _decode_by_index(container, stream, indices, n_frames)
         except av.FFmpegError as exc:
             raise MediaError(f"truncated or corrupt video stream: {short_error(exc)}") from None
-    if len(frames) < n:
-        raise MediaError(f"decoded only {len(frames)} of {n} sampled video frames (truncated?)")
+    if len(frames) < len(indices):
+        raise MediaError(f"decoded only {len(frames)} of {len(indices)} sampled video frames (truncated?)")
     return np.stack(frames)
+
+
+def frame_times(n_frames: int, pts: list[int], tb: float, stream: av.video.stream.VideoStream,
+                real_pts: bool) -> list[float]:
+    """Presentation time (s, from the first frame) of each of the n_frames frames: from the pts where
+    the container has real ones, else frame index / frame rate (avi is constant-rate by design)."""
+    if real_pts and tb > 0:
+        return [(p - pts[0]) * tb for p in pts]
+    rate = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
+    return [i / rate for i in range(n_frames)]
 
 
 def _decode_by_index(container: av.container.InputContainer, stream: av.video.stream.VideoStream,

@@ -170,3 +170,82 @@ def planted_corpus(synth_corpus: Path, tmp_path: Path) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return root
+
+
+# --- clips with a known timeline (segments, windows) and frames with several faces ---
+
+CODE_BITS = 8  # frame index written as 8 black/white blocks along the top of each frame
+
+
+def read_frame_code(frame: np.ndarray) -> int:
+    """The frame index drawn by `timeline_frame` (exact after lossy coding: blocks are 0 or 255)."""
+    w = frame.shape[1] // CODE_BITS
+    return sum(1 << b for b in range(CODE_BITS) if frame[2:12, b * w + 3:(b + 1) * w - 3].mean() > 128)
+
+
+def timeline_frame(i: int, t: float, change_at: float, h: int = 120, w: int = 160) -> np.ndarray:
+    """RGB frame i at time t: red background before `change_at`, green from it, a drawn face, and the
+    frame index as a binary code of white blocks in the top 14 rows."""
+    img = draw_face(h, w, cy=h // 2 + 10, s=30)
+    phase = (200, 40, 40) if t < change_at else (40, 200, 40)
+    img[(np.abs(img.astype(int) - (90, 60, 40)).max(-1) < 12)] = phase  # the background takes the phase colour
+    img[:14] = 0
+    bw = w // CODE_BITS
+    for b in range(CODE_BITS):
+        if (i >> b) & 1:
+            img[:14, b * bw:(b + 1) * bw] = 255
+    return img
+
+
+def write_timeline_clip(path: Path, seconds: float, change_at: float, fps: int = 10, sr: int = 16000,
+                        gop: int = 10, vcodec: str | None = None) -> Path:
+    """A real clip whose picture and sound change at `change_at` s: a red background and a 440 Hz tone
+    before, a green one and a 1760 Hz tone from then on; every frame carries its index (`read_frame_code`)."""
+    default_vcodec, acodec = CODECS[path.suffix]
+    t = np.arange(int(round(seconds * sr))) / sr
+    wave = (0.3 * np.sin(2 * np.pi * np.where(t < change_at, 440.0, 1760.0) * t)).astype(np.float32)
+    with av.open(str(path), mode="w") as out:
+        vs = out.add_stream(vcodec or default_vcodec, rate=fps)
+        vs.height, vs.width, vs.pix_fmt = 120, 160, "yuv420p"
+        vs.codec_context.gop_size = gop
+        a = out.add_stream(acodec, rate=sr, layout="mono")
+        fmt, frame_len = a.codec_context.format.name, a.codec_context.frame_size or 1024
+        for start in range(0, len(wave), frame_len):
+            chunk = wave[start:start + frame_len]
+            if fmt.startswith("s16"):
+                chunk = (chunk * 32767).astype(np.int16)
+            elif fmt.startswith("s32"):
+                chunk = (chunk * 2147483647).astype(np.int32)
+            af = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format=fmt, layout="mono")
+            af.sample_rate, af.pts, af.time_base = sr, start, Fraction(1, sr)
+            for pkt in a.encode(af):
+                out.mux(pkt)
+        for pkt in a.encode(None):
+            out.mux(pkt)
+        for i in range(int(round(seconds * fps))):
+            vf = av.VideoFrame.from_ndarray(timeline_frame(i, i / fps, change_at), format="rgb24")
+            for pkt in vs.encode(vf):
+                out.mux(pkt)
+        for pkt in vs.encode(None):
+            out.mux(pkt)
+    return path
+
+
+def draw_faces(faces: list[tuple[int, int, int, tuple[int, int, int]]], h: int = 240, w: int = 320) -> np.ndarray:
+    """RGB frame with several cartoon faces, each (cx, cy, s, skin RGB); skins of equal grey level
+    tell the faces apart in the crops while the (grey) detector sees them alike."""
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (90, 60, 40)
+    for cx, cy, s, skin in faces:
+        cv2.ellipse(img, (cx, cy), (int(s * 0.8), s), 0, 0, 360, skin, -1)
+        for dx in (-1, 1):
+            ex, ey = cx + dx * int(s * 0.35), cy - int(s * 0.2)
+            cv2.ellipse(img, (ex, ey - int(s * 0.2)), (int(s * 0.22), int(s * 0.06)), 0, 180, 360, (40, 30, 30), -1)
+            cv2.ellipse(img, (ex, ey), (int(s * 0.16), int(s * 0.09)), 0, 0, 360, (255, 255, 255), -1)
+            cv2.circle(img, (ex, ey), int(s * 0.07), (20, 20, 20), -1)
+        cv2.line(img, (cx, cy - int(s * 0.1)), (cx - int(s * 0.08), cy + int(s * 0.25)), (170, 140, 120), 2)
+        cv2.ellipse(img, (cx, cy + int(s * 0.5)), (int(s * 0.3), int(s * 0.1)), 0, 0, 360, (150, 60, 60), -1)
+    return cv2.GaussianBlur(img, (5, 5), 0)
+
+
+RED_SKIN, GREEN_SKIN = (240, 190, 180), (190, 215, 180)  # same grey level (~204), told apart by R - G

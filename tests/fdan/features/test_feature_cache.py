@@ -18,7 +18,7 @@ from tests.fdan.features.conftest import PLANTED
 
 CFG = FeatureConfig(n_mels=32, n_fft=512, face_size=32, n_frames=2, clip_seconds=1.0)
 MANIFEST_COLUMNS = ["corpus", "utterance_id", "speaker", "corpus_label", "label", "split", "fold",
-                    "audio_path", "video_path"]
+                    "audio_path", "video_path", "start", "end"]
 
 
 def test_prepare_then_cache_hit(planted_corpus: Path, tmp_path: Path, monkeypatch):
@@ -45,6 +45,7 @@ def test_prepare_then_cache_hit(planted_corpus: Path, tmp_path: Path, monkeypatc
     assert set(fs.manifest["label"]) <= set(CANONICAL_LABELS)
     assert (fs.manifest["split"] == "all").all() and set(fs.manifest["fold"]) == {0, 1, 2}
     assert all((planted_corpus / p).is_file() for p in fs.manifest["video_path"])  # relative to root
+    assert fs.manifest["start"].isna().all() and fs.manifest["end"].isna().all()  # whole files
     mel32 = fs.mel.astype(np.float32)
     assert np.isfinite(mel32).all() and mel32.std() > 1
 
