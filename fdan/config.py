@@ -55,21 +55,46 @@ class ModelConfig(_Section):
     """The FDAN network (see fdan.model)."""
 
     name: str = Field("fdan", description="registry name for fdan.create_model")
-    backbone: Literal["resnet18", "resnet34", "resnet50"] = "resnet34"
+    backbone: Literal["resnet18", "resnet34", "resnet50", "vgg16", "vgg19"] = "resnet34"
     weights: str = Field(
         "none", description="'none', 'imagenet' (torchvision's file, only if already in the torch hub cache) or a path to a state dict"
     )
     share_backbone: bool = Field(False, description="true reproduces the public code's one shared trunk")
+    freeze_backbone: bool = Field(
+        False, description="trunks fixed (no gradient, BatchNorm in eval): their token maps can be computed once "
+        "and cached (fdan.features.token_cache); only attention, adaptation networks and heads train",
+    )
+    trunk_seed: int = Field(
+        0, description="frozen trunks with weights 'none' are initialised from this seed (not train.seed), so "
+        "cached tokens equal what a freshly built frozen model computes",
+    )
     attn_dim: int = Field(256, gt=0)
     attn_heads: int = Field(4, gt=0)
     attn_layers: int = Field(1, ge=0)
     attn_dropout: float = Field(0.1, ge=0, lt=1)
     adapt_dim: int = Field(256, gt=0, description="width of the feed-forward adaptation networks' output (what LMMD aligns)")
-    dropout: float = Field(0.2, ge=0, lt=1)
+    dropout: float = Field(0.2, ge=0, lt=1, description="dropout on the classifier inputs (the aligned features carry none)")
+    adapt_output: Literal["layernorm", "relu"] = Field(
+        "layernorm",
+        description="output of the adaptation networks and the fusion: layernorm = fixed-scale features (no gain/bias), "
+        "relu = DSAN's bottleneck; with relu a large LMMD weight collapses the features to 0",
+    )
+    align: Literal["unimodal", "attended"] = Field(
+        "unimodal",
+        description="features the modality LMMD aligns: unimodal = the audio-only / face-only adapted features "
+        "(the paper's intent; attention cannot fake the alignment), attended = those after cross-attention",
+    )
     num_classes: int = Field(7, gt=0)
+    modalities: list[Literal["audio", "face"]] = Field(
+        default_factory=lambda: ["audio", "face"],
+        description="[audio, face] (FDAN) or one of them: a single-modality model that ignores the other input "
+        "(fdan.model.modalities; the paper's baseline rows)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> "ModelConfig":
+        if not self.modalities or len(set(self.modalities)) != len(self.modalities):
+            raise ValueError(f"modalities must be [audio, face], [audio] or [face], got {self.modalities}")
         if self.attn_dim % self.attn_heads:
             raise ValueError(f"attn_dim ({self.attn_dim}) must be divisible by attn_heads ({self.attn_heads})")
         return self
@@ -82,7 +107,9 @@ class TrainConfig(_Section):
     batch_size: int = Field(32, gt=1)
     optimizer: Literal["sgd", "adamw"] = "sgd"
     lr: float = Field(1e-3, gt=0)
-    backbone_lr_mult: float = Field(0.1, ge=0, description="the paper's backbone lr x0.1")
+    backbone_lr_mult: float = Field(
+        0.1, ge=0, description="the paper's backbone lr x0.1; applies only to pretrained trunks (model.weights != none), random trunks train at lr"
+    )
     momentum: float = Field(0.9, ge=0, lt=1)
     weight_decay: float = Field(5e-4, ge=0)
     lr_schedule: Literal["paper", "cosine", "constant"] = Field(
@@ -90,11 +117,23 @@ class TrainConfig(_Section):
     )
     lr_gamma: float = Field(3e-4, ge=0)
     lmmd_weight: float = Field(
-        0.1, ge=0, description="alpha; the paper's code uses 10 on ImageNet-initialised trunks, which stalls training from scratch"
+        0.1, ge=0, description="alpha; the paper's code uses 10 (ImageNet trunks); from scratch 10 no longer collapses the "
+        "features (layernorm outputs, warm-up) but slows learning, 0.1 trains like 0"
     )
     lmmd_gamma: float = Field(10.0, gt=0, description="lambda(p) = 2/(1+exp(-gamma*p)) - 1, p = training progress in [0,1]")
+    lmmd_scale_invariant: bool = Field(
+        True, description="LMMD on features divided by their (differentiated) RMS pairwise distance (fdan.lmmd.spread_normalise): "
+        "shrinking the features cannot lower it; false = DSAN's plain LMMD, which a large alpha minimises by contracting the features",
+    )
+    lmmd_warmup: float = Field(
+        0.1, ge=0, lt=1, description="LMMD terms off for this fraction of training, then the ramp over the rest: p -> (p - w) / (1 - w)"
+    )
     lmmd_target_weights: Literal["labels", "predictions"] = Field(
         "labels", description="labels: one-hot true labels (public code); predictions: softmax (DSAN)"
+    )
+    method: Literal["fdan", "source_only", "dsan", "mmd", "coral", "dann"] = Field(
+        "fdan", description="alignment method (fdan.methods, applied by fdan.alignment) between the modalities and, "
+        "cross-corpus, between the corpora (fdan there = dsan); lmmd_weight / cross_corpus_lmmd_weight weigh it",
     )
     kernel_mul: float = Field(2.0, gt=0)
     kernel_num: int = Field(5, gt=0)
@@ -106,3 +145,17 @@ class TrainConfig(_Section):
     grad_clip: float | None = Field(5.0, description="max gradient norm; None disables")
     seed: int = 0
     num_workers: int = Field(0, ge=0, description="DataLoader workers")
+    amp: Literal["off", "bf16", "fp16", "auto"] = Field(
+        "off", description="autocast: auto = bf16 on CUDA GPUs that support it, else off; fp16 adds a GradScaler; LMMD stays float32"
+    )
+    selection_metric: str = Field(
+        "fused_uar", description="fit(): validation score that picks the kept state: <head>_<metric>, <metric> (first head present) or loss"
+    )
+    early_stopping_patience: int | None = Field(None, ge=1, description="fit(): stop after this many epochs without a better score")
+
+    @model_validator(mode="after")
+    def _check_selection(self) -> "TrainConfig":
+        from fdan.metrics import parse_selection_metric
+
+        parse_selection_metric(self.selection_metric)
+        return self

@@ -23,9 +23,9 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from fdan.mmd import kernel_quadratic_form
+from fdan.mmd import _no_autocast, kernel_quadratic_form, pairwise_sq_distances
 
-__all__ = ["lmmd_class_weights", "lmmd_weight_matrices", "lmmd"]
+__all__ = ["lmmd_class_weights", "lmmd_weight_matrices", "lmmd", "spread_normalise"]
 
 
 def _check_inputs(source: Tensor, target: Tensor, source_label: Tensor, target_prob: Tensor) -> None:
@@ -111,3 +111,24 @@ def lmmd(
         source, target, u, kernel_mul=kernel_mul, kernel_num=kernel_num, fix_sigma=fix_sigma, bandwidths=bandwidths
     )
     return loss / n_kept.clamp_min(1.0).to(loss.dtype)
+
+
+def spread_normalise(source: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """``(S / c, T / c)`` with ``c = sqrt(ΣD / (n² − n))`` over ``Z = [S; T]`` — differentiated, unlike σ̄.
+
+    LMMD's base bandwidth σ̄ is the *detached* mean pairwise distance, so every gradient step sees
+    "shrink the whole cloud" as a descent direction (at a fixed bandwidth all kernel values rise to
+    their maximum and the class-weighted difference to 0); the next step's σ̄ shrinks with the cloud,
+    and a large LMMD weight contracts the features until no head can separate the classes. On the
+    rescaled features σ̄ = 1 and ``lmmd(S/c, T/c)`` is invariant to the scale of ``Z``: contraction no
+    longer lowers it, only aligning the class-conditional distributions does. Computed in float32.
+    """
+    if source.ndim != 2 or target.ndim != 2 or source.shape[1] != target.shape[1]:
+        raise ValueError(f"source and target must be (B, d) and (B', d); got {tuple(source.shape)} and {tuple(target.shape)}")
+    z = torch.cat([source, target], dim=0)
+    dtype = torch.promote_types(z.dtype, torch.float32)
+    n = z.shape[0]
+    with _no_autocast(z.device.type):
+        d = pairwise_sq_distances(z.to(dtype))
+        c = (d.sum() / max(n * n - n, 1)).clamp_min(torch.finfo(dtype).tiny).sqrt()
+        return source.to(dtype) / c, target.to(dtype) / c

@@ -36,3 +36,13 @@ def metrics_from_confusion(cm: np.ndarray) -> dict[str, float]:
 
 def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> dict[str, float]:
     return metrics_from_confusion(confusion_matrix(y_true, y_pred, num_classes))
+
+
+def parse_selection_metric(name: str, heads: tuple[str, ...] = ("fused", "audio", "face")) -> tuple[str | None, str]:
+    """``"fused_uar"`` -> ("fused", "uar"); ``"uar"`` -> (None, "uar"); ``"loss"`` -> (None, "loss"). Bad names raise ValueError."""
+    if name == "loss" or name in METRICS:
+        return None, name
+    for head in heads:
+        if name.startswith(head + "_") and name[len(head) + 1:] in METRICS:
+            return head, name[len(head) + 1:]
+    raise ValueError(f"selection metric {name!r}: use loss, {', '.join(METRICS)} or <head>_<metric> with head in {', '.join(heads)}")

@@ -13,10 +13,13 @@ Both MMD and LMMD are quadratic forms of this kernel, ``Σ_c u_cᵀ K u_c`` for 
 ``U = [u_1 … u_C]`` ``(n, C)`` (MMD: one column ``[1/B; −1/B']``). :func:`kernel_quadratic_form`
 evaluates that with a hand-written backward (one ``n×n×d`` matmul, no autograd graph over the
 ``(K, n, n)`` intermediates), which is what makes LMMD cheap. Everything stays on the inputs'
-device and dtype; nothing is read back to the host.
+device; nothing is read back to the host. The kernel is always computed in (at least) float32 with
+autocast disabled, forward and backward — under bf16 autocast the quadratic form of nearly aligned
+features otherwise loses ~10 % — and the result is cast back to the features' dtype.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Sequence
 
 import torch
@@ -102,14 +105,30 @@ def gaussian_kernel(
 
     Returns:
         ``(n, n)`` with ``n = B + B'``: ``K_ij = Σ_k exp(−D_ij / σ_k)``; the bandwidth is a constant.
+        Computed in float32 (autocast off), returned in the features' dtype.
     """
     _check_pair(source, target)
-    dist = pairwise_sq_distances(torch.cat([source, target], dim=0))
-    ratios = bandwidth_multipliers(
-        kernel_mul=kernel_mul, kernel_num=kernel_num, bandwidths=bandwidths, dtype=dist.dtype, device=dist.device
-    )
-    inv = _inverse_bandwidths(dist, ratios, fix_sigma)
-    return torch.exp(dist.unsqueeze(0) * -inv.view(-1, 1, 1)).sum(dim=0)
+    z = torch.cat([source, target], dim=0)
+    z32, no_autocast = _float32_no_autocast(z)
+    with no_autocast:
+        dist = pairwise_sq_distances(z32)
+        ratios = bandwidth_multipliers(
+            kernel_mul=kernel_mul, kernel_num=kernel_num, bandwidths=bandwidths, dtype=dist.dtype, device=dist.device
+        )
+        inv = _inverse_bandwidths(dist, ratios, fix_sigma)
+        return torch.exp(dist.unsqueeze(0) * -inv.view(-1, 1, 1)).sum(dim=0).to(z.dtype)
+
+
+def _no_autocast(device_type: str) -> contextlib.AbstractContextManager:
+    """Autocast off on ``device_type`` (a no-op on devices without autocast, such as ``meta``)."""
+    if torch.amp.is_autocast_available(device_type):
+        return torch.autocast(device_type, enabled=False)
+    return contextlib.nullcontext()
+
+
+def _float32_no_autocast(t: Tensor) -> tuple[Tensor, contextlib.AbstractContextManager]:
+    """``t`` in at least float32, and a context that disables autocast on its device."""
+    return t.to(torch.promote_types(t.dtype, torch.float32)), _no_autocast(t.device.type)
 
 
 class _KernelQuadraticForm(torch.autograd.Function):
@@ -134,8 +153,10 @@ class _KernelQuadraticForm(torch.autograd.Function):
     @once_differentiable
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None]:
         zc, e_over_sigma, u = ctx.saved_tensors
-        a = (u @ u.t()).mul_(e_over_sigma).mul_(grad * -4.0)
-        return a.sum(dim=1, keepdim=True) * zc - a @ zc, None, None, None
+        # backward() may run inside an autocast region (on CPU it runs on the calling thread).
+        with _no_autocast(zc.device.type):
+            a = (u @ u.t()).mul_(e_over_sigma).mul_(grad.to(zc.dtype) * -4.0)
+            return a.sum(dim=1, keepdim=True) * zc - a @ zc, None, None, None
 
 
 def kernel_quadratic_form(
@@ -156,17 +177,19 @@ def kernel_quadratic_form(
     Returns:
         A 0-d tensor in the features' dtype; gradients reach ``source`` and ``target`` only (not
         the weights, not σ). Half-precision features are computed in float32 (exp(−D/σ) and the
-        distances lose too much in 16 bits) and the result is cast back.
+        distances lose too much in 16 bits) and the result is cast back; autocast is disabled
+        inside (forward and backward), so the result under autocast equals the float32 one.
     """
     _check_pair(source, target)
     z = torch.cat([source, target], dim=0)
     if weights.ndim != 2 or weights.shape[0] != z.shape[0]:
         raise ValueError(f"weights must be ({z.shape[0]}, C), got {tuple(weights.shape)}")
-    dtype = torch.promote_types(z.dtype, torch.float32)
-    ratios = bandwidth_multipliers(
-        kernel_mul=kernel_mul, kernel_num=kernel_num, bandwidths=bandwidths, dtype=dtype, device=z.device
-    )
-    out = _KernelQuadraticForm.apply(z.to(dtype), weights.detach().to(dtype), ratios, fix_sigma)
+    z32, no_autocast = _float32_no_autocast(z)
+    with no_autocast:
+        ratios = bandwidth_multipliers(
+            kernel_mul=kernel_mul, kernel_num=kernel_num, bandwidths=bandwidths, dtype=z32.dtype, device=z.device
+        )
+        out = _KernelQuadraticForm.apply(z32, weights.detach().to(z32.dtype), ratios, fix_sigma)
     return out.to(z.dtype)
 
 

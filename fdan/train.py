@@ -1,28 +1,37 @@
-"""Training and evaluation of FDAN without Ray.
+"""Training of FDAN without Ray (evaluation: fdan.evaluation, re-exported here).
 
 Loss per step (p = training progress in [0, 1]):
     L = CE(fused) + CE(audio) + CE(face) + alpha * lambda(p) * LMMD(h_audio, h_face; y, P_face)
         [+ beta * lambda(p) * LMMD(z_source, z_target; y, softmax(fused logits on target))  cross-corpus]
 P_face is one_hot(y) (``lmmd_target_weights: labels``, the public code) or the face head's softmax
-(``predictions``, DSAN). Target-corpus labels are never read in training.
+(``predictions``, DSAN). The CE terms use the dropout forward; every LMMD feature and pseudo-label
+comes from a dropout-free forward (same trunk pass for the source, ``dropout_disabled`` for the target;
+BatchNorm keeps batch statistics). The target batch is reduced to its inputs before the model sees it,
+so target-corpus labels are never read.
 """
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fdan.amp import amp_autocast, grad_scaler_for
 from fdan.config import TrainConfig
-from fdan.lmmd import lmmd
-from fdan.metrics import confusion_matrix, metrics_from_confusion
+from fdan.evaluation import HEADS, EvalResult, evaluate, model_inputs, to_device
+from fdan.lmmd import lmmd, spread_normalise
+from fdan.model.dropout import dropout_disabled
 from fdan.schedule import lambda_ramp, paper_lr_factor
+from fdan.target_stream import EmptyTargetLoaderError, TargetStream
+from fdan.train_fit import FitHistory, fit, selection_score
 
-HEADS = ("fused", "audio", "face")
+__all__ = [
+    "HEADS", "EvalResult", "EmptyTargetLoaderError", "FitHistory", "TargetStream", "build_optimizer", "build_scheduler",
+    "compute_loss", "evaluate", "fit", "prepare_model", "seed_everything", "selection_score", "train_epoch", "train_step",
+]
 
 
 def seed_everything(seed: int) -> None:
@@ -35,8 +44,20 @@ def _unwrap(model: nn.Module) -> nn.Module:
     return getattr(model, "module", model)  # DDP / DataParallel
 
 
+def prepare_model(model: nn.Module, device: torch.device | str) -> nn.Module:
+    """Move to ``device``; on CUDA also store the conv weights ``channels_last`` (the inputs are made so too)."""
+    model = model.to(device)
+    if torch.device(device).type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
 def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    groups = _unwrap(model).param_groups(cfg.lr, cfg.backbone_lr_mult)
+    """SGD or AdamW over the model's groups. The trunks' ``backbone_lr_mult`` applies only to pretrained
+    trunks (``model.weights`` not ``none``): randomly initialised trunks train at the full ``lr``."""
+    net = _unwrap(model)
+    pretrained = getattr(getattr(net, "cfg", None), "weights", "none") != "none"
+    groups = net.param_groups(cfg.lr, cfg.backbone_lr_mult if pretrained else 1.0)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -53,36 +74,39 @@ def build_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_st
     return torch.optim.lr_scheduler.LambdaLR(optimizer, fn)
 
 
-def _to(batch: dict, device: torch.device | str) -> dict:
-    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
-
-
 def _kernel_args(cfg: TrainConfig) -> dict:
     return {"kernel_mul": cfg.kernel_mul, "kernel_num": cfg.kernel_num, "fix_sigma": cfg.fix_sigma, "bandwidths": cfg.bandwidths}
+
+
+def _aligned(source: torch.Tensor, target: torch.Tensor, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """The pair LMMD sees: spread-normalised (``lmmd_scale_invariant``, see fdan.lmmd.spread_normalise) or as is."""
+    return spread_normalise(source, target) if cfg.lmmd_scale_invariant else (source, target)
 
 
 def compute_loss(
     model: nn.Module, batch: dict, cfg: TrainConfig, progress: float, target_batch: dict | None = None
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """The total loss and its detached parts (tensors: no host sync)."""
-    out = model(batch["mel"], batch["faces"])
+    """The total loss and its detached parts (tensors: no host sync). See the module docstring."""
+    out = model(**model_inputs(batch), dropout_free=True)
+    clean = out.clean
     y = batch["label"]
     num_classes = out.fused_logits.shape[1]
-    ce_fused = F.cross_entropy(out.fused_logits, y)
-    ce_audio = F.cross_entropy(out.audio_logits, y)
-    ce_face = F.cross_entropy(out.face_logits, y)
+    ce_fused = F.cross_entropy(out.fused_logits.float(), y)
+    ce_audio = F.cross_entropy(out.audio_logits.float(), y)
+    ce_face = F.cross_entropy(out.face_logits.float(), y)
     if cfg.lmmd_target_weights == "labels":
-        face_prob = F.one_hot(y, num_classes).to(out.face_feat.dtype)
+        face_prob = F.one_hot(y, num_classes).float()
     else:
-        face_prob = out.face_logits.detach().softmax(dim=1)
-    ramp = lambda_ramp(progress, cfg.lmmd_gamma)
-    modal = lmmd(out.audio_feat, out.face_feat, y, face_prob, **_kernel_args(cfg))
+        face_prob = clean.face_logits.detach().float().softmax(dim=1)
+    ramp = lambda_ramp(progress, cfg.lmmd_gamma, cfg.lmmd_warmup)
+    modal = lmmd(*_aligned(clean.audio_align_feat, clean.face_align_feat, cfg), y, face_prob, **_kernel_args(cfg)).float()
     total = ce_fused + ce_audio + ce_face + cfg.lmmd_weight * ramp * modal
     parts = {"ce_fused": ce_fused, "ce_audio": ce_audio, "ce_face": ce_face, "lmmd_modal": modal}
     if target_batch is not None:
-        tgt = model(target_batch["mel"], target_batch["faces"])
-        tgt_prob = tgt.fused_logits.detach().softmax(dim=1)
-        corpus = lmmd(out.fused_feat, tgt.fused_feat, y, tgt_prob, **_kernel_args(cfg))
+        with dropout_disabled(model):
+            tgt = model(**model_inputs(target_batch))  # inputs only: the target label is never read
+        tgt_prob = tgt.fused_logits.detach().float().softmax(dim=1)
+        corpus = lmmd(*_aligned(clean.fused_feat, tgt.fused_feat, cfg), y, tgt_prob, **_kernel_args(cfg)).float()
         total = total + cfg.cross_corpus_lmmd_weight * ramp * corpus
         parts["lmmd_corpus"] = corpus
     parts["loss"] = total
@@ -98,22 +122,44 @@ def train_step(
     *,
     progress: float,
     target_batch: dict | None = None,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> dict[str, torch.Tensor]:
+    """One optimisation step under ``cfg.amp`` autocast; fp16 uses ``scaler`` (default: the optimizer's own)."""
     model.train()
     optimizer.zero_grad(set_to_none=True)
-    loss, parts = compute_loss(model, batch, cfg, progress, target_batch)
-    loss.backward()
-    if cfg.grad_clip is not None:
-        nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-    optimizer.step()
+    device = batch["label"].device  # also for batches of cached trunk outputs (no "mel")
+    with amp_autocast(cfg.amp, device):
+        loss, parts = compute_loss(model, batch, cfg, progress, target_batch)
+    scaler = scaler if scaler is not None else grad_scaler_for(optimizer, cfg.amp, device)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        if cfg.grad_clip is not None:
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        if cfg.grad_clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
     if scheduler is not None:
         scheduler.step()
     return parts
 
 
-def _cycle(loader: Iterable) -> Iterator:
-    while True:
-        yield from loader
+_STREAMS: dict[int, tuple[object, TargetStream]] = {}
+
+
+def _target_stream(target_loader: Iterable[dict] | TargetStream) -> TargetStream:
+    """The loader's persistent stream: the same loader object passed every epoch continues its passes."""
+    if isinstance(target_loader, TargetStream):
+        return target_loader
+    key = id(target_loader)
+    if key not in _STREAMS or _STREAMS[key][0] is not target_loader:
+        _STREAMS.clear()  # one cross-corpus run at a time per process; drop streams of finished runs
+        _STREAMS[key] = (target_loader, TargetStream(target_loader))
+    return _STREAMS[key][1]
 
 
 def train_epoch(
@@ -126,84 +172,26 @@ def train_epoch(
     step: int,
     total_steps: int,
     device: torch.device | str = "cpu",
-    target_loader: Iterable[dict] | None = None,
+    target_loader: Iterable[dict] | TargetStream | None = None,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> tuple[dict[str, float], int]:
-    """One pass over ``loader``; returns the mean of each loss part and the new global step."""
-    targets = _cycle(target_loader) if target_loader is not None else None
+    """One pass over ``loader``; returns the mean of each loss part and the new global step.
+
+    ``target_loader`` (cross-corpus): a loader or a :class:`TargetStream`; one target batch is drawn per
+    source batch from a stream that persists across epochs (see fdan.target_stream). A target loader
+    that yields nothing raises :class:`EmptyTargetLoaderError`.
+    """
+    targets = _target_stream(target_loader) if target_loader is not None else None
     sums: dict[str, torch.Tensor] = {}
     n = 0
     for batch in loader:
-        tgt = _to(next(targets), device) if targets is not None else None
+        tgt = to_device(next(targets), device) if targets is not None else None
         parts = train_step(
-            model, _to(batch, device), optimizer, scheduler, cfg, progress=min(step / max(total_steps, 1), 1.0), target_batch=tgt
+            model, to_device(batch, device), optimizer, scheduler, cfg,
+            progress=min(step / max(total_steps, 1), 1.0), target_batch=tgt, scaler=scaler,
         )
         for k, v in parts.items():
             sums[k] = sums.get(k, 0) + v
         step += 1
         n += 1
     return {k: float(v) / max(n, 1) for k, v in sums.items()}, step
-
-
-@dataclass
-class EvalResult:
-    """metrics[head][metric] for heads fused/audio/face; confusion[head] (C, C); mean CE of the fused head."""
-
-    metrics: dict[str, dict[str, float]]
-    confusion: dict[str, np.ndarray]
-    loss: float
-    predictions: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, loader: Iterable[dict], num_classes: int, device: torch.device | str = "cpu") -> EvalResult:
-    model.eval()
-    preds: dict[str, list[torch.Tensor]] = {h: [] for h in HEADS}
-    labels: list[torch.Tensor] = []
-    loss_sum, n = torch.zeros((), device=device), 0
-    for batch in loader:
-        batch = _to(batch, device)
-        out = model(batch["mel"], batch["faces"])
-        for head in HEADS:
-            preds[head].append(getattr(out, f"{head}_logits").argmax(dim=1))
-        labels.append(batch["label"])
-        loss_sum += F.cross_entropy(out.fused_logits, batch["label"], reduction="sum")
-        n += batch["label"].shape[0]
-    y = torch.cat(labels).cpu().numpy() if labels else np.zeros(0, dtype=np.int64)
-    result = EvalResult(metrics={}, confusion={}, loss=float(loss_sum) / max(n, 1))
-    for head in HEADS:
-        p = torch.cat(preds[head]).cpu().numpy() if preds[head] else np.zeros(0, dtype=np.int64)
-        cm = confusion_matrix(y, p, num_classes)
-        result.confusion[head], result.metrics[head], result.predictions[head] = cm, metrics_from_confusion(cm), p
-    return result
-
-
-def fit(
-    model: nn.Module,
-    train_loader: Iterable[dict],
-    val_loader: Iterable[dict] | None,
-    cfg: TrainConfig,
-    *,
-    num_classes: int,
-    device: torch.device | str = "cpu",
-    target_loader: Iterable[dict] | None = None,
-    on_epoch: Callable[[int, dict[str, float], EvalResult | None], None] | None = None,
-) -> list[dict[str, float]]:
-    """Train for ``cfg.epochs``; returns one row per epoch (losses and validation metrics)."""
-    model.to(device)
-    optimizer = build_optimizer(model, cfg)
-    total_steps = cfg.epochs * len(train_loader)  # type: ignore[arg-type]
-    scheduler = build_scheduler(optimizer, cfg, total_steps)
-    history, step = [], 0
-    for epoch in range(1, cfg.epochs + 1):
-        losses, step = train_epoch(
-            model, train_loader, optimizer, scheduler, cfg, step=step, total_steps=total_steps, device=device, target_loader=target_loader
-        )
-        val = evaluate(model, val_loader, num_classes, device) if val_loader is not None else None
-        row = {"epoch": epoch, **{f"train_{k}": v for k, v in losses.items()}}
-        if val is not None:
-            row["val_loss"] = val.loss
-            row.update({f"val_{h}_{m}": v for h, ms in val.metrics.items() for m, v in ms.items()})
-        history.append(row)
-        if on_epoch is not None:
-            on_epoch(epoch, row, val)
-    return history

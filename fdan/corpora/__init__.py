@@ -18,7 +18,6 @@ __all__ = [
 ]
 
 
-
 @register_importer("synth")
 def _synth_importer(**options: object) -> CorpusImporter:
     """The "synth" importer, loaded on first use: fdan.corpora.synth brings the generator (scipy,

@@ -69,17 +69,20 @@ def read_votes(table: Path, source: str) -> dict[str, str]:
 
     Column names are matched case-insensitively (the readme writes fileName, the file FileName);
     R's unnamed row-number column, if present, is ignored."""
-    with open(table, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        cols = {(c or "").strip().lower(): c for c in reader.fieldnames or []}
-        need = ("filename", _VOTE_COLUMN[source])
-        absent = [c for c in need if c not in cols]
-        if absent:
-            raise CorpusError(f"{table}: no column(s) {', '.join(absent)} (case-insensitive); "
-                              f"found {', '.join(reader.fieldnames or [])}")
-        # FileName is the bare stem; tolerate one given with its media suffix
-        return {_CLIP_SUFFIX.sub("", (row[cols["filename"]] or "").strip()): (row[cols[need[1]]] or "").strip()
-                for row in reader}
+    try:
+        with open(table, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            cols = {(c or "").strip().lower(): c for c in reader.fieldnames or []}
+            need = ("filename", _VOTE_COLUMN[source])
+            absent = [c for c in need if c not in cols]
+            if absent:
+                raise CorpusError(f"{table}: no column(s) {', '.join(absent)} (case-insensitive); "
+                                  f"found {', '.join(reader.fieldnames or [])}")
+            # FileName is the bare stem; tolerate one given with its media suffix
+            return {_CLIP_SUFFIX.sub("", (row[cols["filename"]] or "").strip()): (row[cols[need[1]]] or "").strip()
+                    for row in reader}
+    except (UnicodeDecodeError, csv.Error) as exc:  # not UTF-8 text, or not CSV: one clear error, not a traceback
+        raise CorpusError(f"{table}: not a readable UTF-8 CSV table ({exc})") from None
 
 
 @dataclass

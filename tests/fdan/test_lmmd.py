@@ -227,3 +227,52 @@ def test_shape_errors(args) -> None:
 def test_float_labels_rejected() -> None:
     with pytest.raises(TypeError):
         lmmd(torch.randn(3, 2), torch.randn(3, 2), torch.zeros(3), torch.rand(3, 2))
+
+
+@pytest.mark.parametrize("fn", ["lmmd", "mmd", "kernel"])
+def test_float32_under_bf16_autocast(fn) -> None:
+    """Nearly aligned features: bf16 matmuls inside the kernel lose ~10 %; autocast must not reach it."""
+    from fdan.mmd import gaussian_kernel, mmd
+
+    g = torch.Generator().manual_seed(3)
+    s = torch.randn(32, 64, generator=g)
+    t = s + 0.05 * torch.randn(32, 64, generator=g)
+    y = torch.arange(32) % 4
+    p = torch.eye(4)[y]
+
+    def run(autocast: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        src = s.clone().requires_grad_(True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            if fn == "lmmd":
+                out = lmmd(src, t, y, p)
+            elif fn == "mmd":
+                out = mmd(src, t)
+            else:
+                out = (gaussian_kernel(src, t) * torch.linspace(-1, 1, 64)).sum()
+        out.backward()  # outside autocast, as PyTorch recommends
+        return out.detach(), src.grad
+
+    ref, ref_grad = run(False)
+    got, got_grad = run(True)
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(got_grad, ref_grad, rtol=1e-4, atol=1e-7)
+
+
+def test_spread_normalised_lmmd_is_scale_invariant() -> None:
+    """Plain LMMD (detached bandwidth) drops when the features contract; the spread-normalised one cannot."""
+    from fdan.lmmd import spread_normalise
+
+    s, t, y, p = _random_inputs(12, 10, c=3, dtype=torch.float64)
+    values = [lmmd(*spread_normalise(c * s, c * t), y, p) for c in (1e-3, 1.0, 1e3)]
+    torch.testing.assert_close(values[0], values[1])
+    torch.testing.assert_close(values[2], values[1])
+
+    def radial_derivative(fn) -> float:  # d/dc L(c·S, c·T) at c = 1 = Σ ∇L · z
+        src, tgt = s.clone().requires_grad_(True), t.clone().requires_grad_(True)
+        fn(src, tgt).backward()
+        return float((src.grad * s).sum() + (tgt.grad * t).sum())
+
+    # > 0: the loss grows with the scale, so a gradient step (−∇L, radial part −Σ∇L·z < 0) contracts
+    assert radial_derivative(lambda a, b: lmmd(a, b, y, p)) > 1e-3
+    assert abs(radial_derivative(lambda a, b: lmmd(*spread_normalise(a, b), y, p))) < 1e-9

@@ -31,3 +31,11 @@ def test_paper_lr_factor() -> None:
     assert all(b < a for a, b in zip(steps, steps[1:]))
     with pytest.raises(ValueError):
         paper_lr_factor(-1)
+
+
+def test_lambda_ramp_warmup() -> None:
+    assert lambda_ramp(0.05, 10.0, warmup=0.1) == 0.0 and lambda_ramp(0.1, 10.0, warmup=0.1) == 0.0
+    assert lambda_ramp(0.55, 10.0, warmup=0.1) == pytest.approx(lambda_ramp(0.5, 10.0))
+    assert lambda_ramp(1.0, 10.0, warmup=0.1) == pytest.approx(lambda_ramp(1.0, 10.0))
+    with pytest.raises(ValueError):
+        lambda_ramp(0.5, 10.0, warmup=1.0)

@@ -1,0 +1,141 @@
+"""FDAN semantics: modality-pure heads, single-modality prediction, masks, positions, the aligned pair."""
+import pytest
+import torch
+
+from fdan.model import create_model
+from tests.fdan.model_helpers import TINY
+
+
+def _inputs(b=4, t=64, k=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    mel = torch.randn(b, 1, 32, t, generator=g)
+    faces = torch.randint(0, 256, (b, k, 3, 32, 32), generator=g, dtype=torch.uint8)
+    return mel, faces
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return create_model("fdan", **TINY).eval()
+
+
+def test_audio_head_ignores_faces_and_face_head_ignores_audio(model):
+    mel, faces = _inputs()
+    other_mel, other_faces = _inputs(seed=1)
+    with torch.no_grad():
+        base = model(mel, faces)
+        new_faces = model(mel, other_faces)
+        blank_faces = model(mel, torch.zeros_like(faces))
+        new_mel = model(other_mel, faces)
+    for out in (new_faces, blank_faces):
+        assert torch.equal(out.audio_logits, base.audio_logits) and torch.equal(out.audio_feat, base.audio_feat)
+    assert torch.equal(new_mel.face_logits, base.face_logits) and torch.equal(new_mel.face_feat, base.face_feat)
+    # the fused head sees both modalities (through the cross-attention)
+    assert not torch.allclose(new_faces.fused_logits, base.fused_logits)
+    assert not torch.allclose(new_mel.fused_logits, base.fused_logits)
+
+
+def test_audio_head_is_pure_in_training_mode_too():
+    torch.manual_seed(0)
+    m = create_model("fdan", **TINY).train()
+    mel, faces = _inputs()
+    a = m(mel, faces).audio_logits
+    b = m(mel, torch.zeros_like(faces)).audio_logits
+    assert torch.equal(a, b)
+
+
+def test_single_modality_prediction(model):
+    mel, faces = _inputs()
+    with torch.no_grad():
+        both = model(mel, faces)
+        audio_only = model(mel, None)
+        face_only = model(None, faces)
+    assert torch.equal(audio_only.audio_logits, both.audio_logits)
+    assert audio_only.face_logits is None and audio_only.fused_logits is None and audio_only.fused_feat is None
+    assert torch.equal(face_only.face_logits, both.face_logits)
+    assert face_only.audio_logits is None and face_only.fused_logits is None
+    with pytest.raises(ValueError, match="at least one modality"):
+        model(None, None)
+
+
+@pytest.mark.parametrize("align", ["unimodal", "attended"])
+def test_align_choice_selects_the_lmmd_pair(align):
+    torch.manual_seed(0)
+    m = create_model("fdan", **TINY, align=align).eval()
+    mel, faces = _inputs()
+    out = m(mel, faces)
+    if align == "unimodal":
+        assert out.audio_align_feat is out.audio_feat and out.face_align_feat is out.face_feat
+    else:
+        assert out.audio_align_feat is out.audio_attended_feat and out.face_align_feat is out.face_attended_feat
+        assert not torch.allclose(out.audio_attended_feat, out.audio_feat)
+    with pytest.raises(ValueError):
+        create_model("fdan", **TINY, align="fused")
+
+
+def _pad(mel, t, value):
+    extra = t - mel.shape[-1]
+    return torch.cat([mel, torch.full((*mel.shape[:-1], extra), value)], dim=-1)
+
+
+def _close(a, b):
+    for name in ("fused_logits", "audio_logits", "face_logits", "fused_feat", "audio_feat", "face_feat"):
+        torch.testing.assert_close(getattr(a, name), getattr(b, name), rtol=1e-5, atol=1e-5, msg=name)
+
+
+def test_same_clip_padded_to_two_lengths_gives_the_same_outputs(model):
+    mel, faces = _inputs(b=3, t=70)
+    lengths = torch.tensor([70, 45, 9])
+    mel = torch.where(torch.arange(70) < lengths.view(3, 1, 1, 1), mel, torch.tensor(-11.5))  # log floor
+    with torch.no_grad():
+        short = model(mel, faces, lengths)
+        long = model(_pad(mel, 150, -11.5), faces, lengths)
+        garbage = model(_pad(mel, 150, 7.0), faces, lengths)  # whatever the padding holds
+        # the 45-frame clip alone, cropped to its valid length: batch company does not matter either
+        alone = model(mel[1:2, :, :, :45], faces[1:2], lengths[1:2])
+    _close(short, long)
+    _close(short, garbage)
+    torch.testing.assert_close(alone.fused_logits, short.fused_logits[1:2], rtol=1e-5, atol=1e-5)
+    # without the lengths, padding does change the clip (the mask is what makes it invariant)
+    assert not torch.allclose(model(_pad(mel, 150, -11.5), faces).audio_logits, short.audio_logits, atol=1e-4)
+
+
+def test_missing_face_frames_are_masked(model):
+    mel, faces = _inputs(b=2, k=3)
+    mask = torch.tensor([[True, True, False], [True, False, False]])
+    noisy = faces.clone()
+    noisy[~mask] = 255 - noisy[~mask]
+    with torch.no_grad():
+        a = model(mel, faces, face_mask=mask)
+        b = model(mel, noisy, face_mask=mask)
+        # more missing frames padded at the end (K = 5) changes nothing either
+        wide = torch.cat([faces, torch.zeros(2, 2, 3, 32, 32, dtype=torch.uint8)], dim=1)
+        c = model(mel, wide, face_mask=torch.cat([mask, torch.zeros(2, 2, dtype=torch.bool)], dim=1))
+    _close(a, b)
+    _close(a, c)
+    none = model(mel, faces, face_mask=torch.zeros(2, 3, dtype=torch.bool))
+    assert torch.isfinite(none.fused_logits).all() and torch.isfinite(none.face_logits).all()
+
+
+def test_positions_make_order_matter(model):
+    mel, faces = _inputs(k=3)
+    with torch.no_grad():
+        a = model(mel, faces)
+        b = model(mel, faces.flip(1))  # face frames in reverse order
+        c = model(mel.flip(-1), faces)  # spectrogram reversed in time
+    assert not torch.allclose(a.face_logits, b.face_logits, atol=1e-6)
+    assert not torch.allclose(a.fused_logits, c.fused_logits, atol=1e-6)
+
+
+def test_mask_inputs_are_checked(model):
+    mel, faces = _inputs(b=2, t=64)
+    with pytest.raises(ValueError, match="mel_len"):
+        model(mel, faces, torch.tensor([64, 0]))
+    with pytest.raises(ValueError, match="mel_len"):
+        model(mel, faces, torch.tensor([65, 3]))
+    with pytest.raises(ValueError, match="mel_len"):
+        model(mel, faces, torch.tensor([3.0, 4.0]))
+    with pytest.raises(ValueError, match="face_mask"):
+        model(mel, faces, face_mask=torch.ones(2, 2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="rows"):
+        model(mel, faces[:1])
