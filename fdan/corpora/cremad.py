@@ -14,6 +14,9 @@ Labels (`label_source` option):
   `processedResults/summaryTable.csv` (joined on its FileName column); `corpus_label` is the vote
   letter (A D F H N S). A tie (`A:D`), a clip missing from the table or an unknown letter is skipped.
 
+The misspelt level of older copies (`AudioWAV/1040_ITH_SAD_X.wav`, CREMA-D issue #6) is read as
+XX, so that wav pairs with `VideoFlash/1040_ITH_SAD_XX.flv` (utterance id `1040_ITH_SAD_XX`).
+
 Skipped with a reason: a name that does not parse, an unknown code, a wav without its flv (or the
 reverse), a git-lfs pointer instead of media (repository downloaded without git-lfs), the known
 broken clip 1076_MTI_SAD_XX (silent audio). Option `folds` = 5: actors dealt round-robin over
@@ -37,7 +40,9 @@ LEVELS = ("LO", "MD", "HI", "XX")
 KNOWN_BROKEN = {"1076_MTI_SAD_XX": "known broken clip (corpora.md): silent audio"}
 LABEL_SOURCES = ("acted", "voice", "face", "multimodal")
 _VOTE_COLUMN = {"voice": "voicevote", "face": "facevote", "multimodal": "multimodalvote"}
-_STEM = re.compile(r"^(\d{4})_([A-Za-z]{3})_([A-Za-z]{3})_([A-Za-z]{2})$")
+_STEM = re.compile(r"^(\d{4})_([A-Za-z]{3})_([A-Za-z]{3})_([A-Za-z]{1,2})$")
+# level misspellings of released copies (CREMA-D issue #6: AudioWAV/1040_ITH_SAD_X.wav until 2022)
+LEVEL_TYPOS = {"X": "XX"}
 _LFS_MAGIC = b"version https://git-lfs"
 _CLIP_SUFFIX = re.compile(r"\.(flv|wav|mp3|mp4)$", re.IGNORECASE)
 
@@ -48,6 +53,7 @@ def parse_stem(stem: str) -> tuple[str, str] | str:
     if not m:
         return "not a CREMA-D file name (ActorID_Sentence_Emotion_Level, e.g. 1001_DFA_ANG_XX)"
     actor, sentence, emotion, level = m.group(1), m.group(2).upper(), m.group(3).upper(), m.group(4).upper()
+    level = LEVEL_TYPOS.get(level, level)
     if sentence not in SENTENCES:
         return f"unknown CREMA-D sentence code {sentence!r}"
     if emotion not in ACTED:
@@ -55,6 +61,13 @@ def parse_stem(stem: str) -> tuple[str, str] | str:
     if level not in LEVELS:
         return f"unknown CREMA-D emotion level {level!r} (one of {', '.join(LEVELS)})"
     return actor, emotion
+
+
+def stem_key(stem: str) -> str:
+    """The stem a clip pairs and is named by: upper case, a misspelt level corrected
+    (`1040_ITH_SAD_X` -> `1040_ITH_SAD_XX`)."""
+    head, _, level = stem.upper().rpartition("_")
+    return f"{head}_{LEVEL_TYPOS.get(level, level)}" if head else stem.upper()
 
 
 def _is_lfs_pointer(path: Path) -> bool:
@@ -100,7 +113,7 @@ class CremadImporter:
     def _collect(self, root: Path, folder: Path, suffix: str, skipped: list[Skip]) -> dict[str, str]:
         found: dict[str, str] = {}
         for f in files_with_suffix(folder, [suffix]):
-            path, stem = rel(root, f), f.stem.upper()
+            path, stem = rel(root, f), stem_key(f.stem)
             parsed = parse_stem(f.stem)
             if isinstance(parsed, str):
                 skipped.append(Skip(path, parsed))
@@ -120,7 +133,7 @@ class CremadImporter:
             raise CorpusError(f"importer option label_source={self.label_source!r} needs "
                               f"processedResults/summaryTable.csv under {root}; it is not there "
                               f"(use label_source: acted, or copy processedResults/ from the CREMA-D repository)")
-        return {k.upper(): v for k, v in read_votes(table, self.label_source).items()}
+        return {stem_key(k): v for k, v in read_votes(table, self.label_source).items()}
 
     def _label(self, stem: str, emotion: str, votes: dict[str, str] | None) -> tuple[str, str] | str:
         """(corpus_label, canonical label), or the reason there is none."""

@@ -11,9 +11,12 @@ M"; the file name only fills a level that has no folder. Names are parsed tolera
 `s_?N?_?<em>_?M(.?avi)+`, which accepts the known faults of released copies (subject 11's files
 named s12..., `s16_su_3avi` without the dot, also seen as `s16_su_3avi.avi`, a stray `s_3_`
 prefix); a subject or sentence number in the name that disagrees with the folder is ignored (folder
-wins). Skipped with a reason: a name that does not parse at all, an emotion code that contradicts
-its emotion folder, a file whose subject cannot be told, a second file for the same (subject,
-emotion, sentence), subjects excluded by option. Files whose name does not end in "avi"
+wins). Emotion folders spelt happy, sad, angry, fearful, disgusted, surprised (re-packed copies)
+are read like the release's. Skipped with a reason: a name that does not parse at all, an emotion
+code that contradicts its emotion folder, a file whose subject or sentence cannot be told, subject
+6's files outside a 'sentence M' folder (the release has that subject unsegmented: one 56-107 s
+session per emotion, corpora.md), a second file for the same (subject, emotion, sentence),
+subjects excluded by option. Files whose name does not end in "avi"
 (Thumbs.db, notes) are not media and are not read.
 
 Options: `exclude_subjects` = [] (subject numbers to leave out; many papers drop subject 6, whose
@@ -31,10 +34,15 @@ from fdan.corpora.base import CorpusError, ScanResult, Skip, Utterance, check_ro
 from fdan.corpora.native import check_folds, nested_hint, rel, speaker_folds
 
 LABELS = {"an": "anger", "di": "disgust", "fe": "fear", "ha": "happiness", "sa": "sadness", "su": "surprise"}
-FOLDER_CODE = {"anger": "an", "disgust": "di", "fear": "fe", "happiness": "ha", "sadness": "sa", "surprise": "su"}
+FOLDER_CODE = {"anger": "an", "disgust": "di", "fear": "fe", "happiness": "ha", "sadness": "sa", "surprise": "su",
+               # spellings of re-packed copies
+               "angry": "an", "disgusted": "di", "fearful": "fe", "happy": "ha", "sad": "sa", "surprised": "su"}
+UNSEGMENTED_SUBJECT = 6  # released with one whole-session file per emotion (56-107 s), no sentence folders
+_UNSEGMENTED = (f"known fault (corpora.md): subject {UNSEGMENTED_SUBJECT} is released unsegmented, one whole-"
+                f"session recording per emotion with no 'sentence M' folder; not one utterance")
 _SUBJECT = re.compile(r"^subject[\s_]*(\d+)$", re.IGNORECASE)
 _SENTENCE = re.compile(r"^sentence[\s_]*(\d+)$", re.IGNORECASE)
-_NAME = re.compile(r"^s_?(\d*)_?([a-z]{2})_?(\d+)(?:\.?avi)+$", re.IGNORECASE)  # "3avi", "3avi.avi"
+_NAME = re.compile(r"^s_?(\d*)_?([a-z]{2})_?(\d*)(?:\.?avi)+$", re.IGNORECASE)  # "3avi", "3avi.avi", "s6_an.avi"
 
 
 @dataclass(frozen=True)
@@ -57,18 +65,24 @@ def locate(rel_path: str) -> Place | str:
             sent = int(m.group(1))
         elif part.strip().lower() in FOLDER_CODE:
             code = FOLDER_CODE[part.strip().lower()]
+    if subj == UNSEGMENTED_SUBJECT and sent is None:  # before the name: its whole-session files are named freely
+        return _UNSEGMENTED
     m = _NAME.match(name)
     if not m:
         return "not an eNTERFACE'05 file name (sN_<em>_M.avi)"
-    name_subj, name_code, name_sent = m.group(1), m.group(2).lower(), int(m.group(3))
+    name_subj, name_code, name_sent = m.group(1), m.group(2).lower(), m.group(3)
     if name_code not in LABELS:
         return f"unknown eNTERFACE emotion code {m.group(2)!r} (one of {', '.join(LABELS)})"
     if code is not None and name_code != code:
         return f"emotion code {name_code!r} in the name contradicts its folder ({code!r}); not guessed"
     if subj is None and not name_subj:
         return "no 'subject N' folder and no subject number in the name"
-    return Place(subj if subj is not None else int(name_subj), code or name_code,
-                 sent if sent is not None else name_sent)
+    subject = subj if subj is not None else int(name_subj)
+    if sent is None and subject == UNSEGMENTED_SUBJECT:
+        return _UNSEGMENTED
+    if sent is None and not name_sent:
+        return "no 'sentence M' folder and no sentence number in the name (an unsegmented recording?)"
+    return Place(subject, code or name_code, sent if sent is not None else int(name_sent))
 
 
 @dataclass

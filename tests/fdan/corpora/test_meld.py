@@ -24,6 +24,7 @@ GOOD = [
     ("dev", 3, 1, "Joey", "fear", "fear", "dia3_utt1.mp4"),
     ("test", 0, 0, "Ross", "anger", "anger", "dia0_utt0.mp4"),
     ("test", 0, 1, "Phoebe", "surprise", "surprise", "dia0_utt1.MP4"),  # upper-case extension
+    ("test", 4, 2, "Rachel", "joy", "happiness", "final_videos_testdia4_utt2.mp4"),  # only a prefixed clip
 ]
 CORRUPT = ("train", 1, 0, "Joey", "neutral", "neutral", "dia1_utt0.mp4")  # passes the scan, skipped by prepare
 # rows with a planted fault: (split, dialogue, utterance, speaker, emotion, clip written?)
@@ -61,7 +62,7 @@ def build(root: Path, nested: bool) -> Path:
         if present:
             write_preset(folder[split] / f"dia{d}_utt{u}.mp4", "meld", seconds=0.4)
     write_preset(folder["train"] / "dia2_utt0.mp4", "meld", seconds=0.4)  # clip without a row
-    write_preset(folder["test"] / "final_videos_testdia0_utt0.mp4", "meld", seconds=0.4)  # misnamed
+    write_preset(folder["test"] / "final_videos_testdia0_utt0.mp4", "meld", seconds=0.4)  # prefixed twin
     shutil.copy(folder["train"] / "dia0_utt0.mp4", folder["train"] / "dia0_utt0.Mp4.mp4")  # misnamed copy
     (folder["train"] / "._dia0_utt0.mp4").write_bytes(b"\0\x05\x16\x07" + b"\0" * 60)  # macOS junk: ignored
     (folder["dev"] / ".DS_Store").write_bytes(b"\0" * 32)  # ignored
@@ -78,10 +79,11 @@ def planted(nested: bool) -> dict[str, str]:
         f"{f['train']}/dia3_utt0.mp4": "unknown emotion 'confused'",
         "train_sent_emo.csv:8": "row without its clip: no dia4_utt0.mp4",
         f"{f['dev']}/dia5_utt0.mp4": "empty Speaker",
-        "test_sent_emo.csv:4": "are not integers",
-        "test_sent_emo.csv:5": "duplicate row for dia0_utt0",
+        "test_sent_emo.csv:5": "are not integers",
+        "test_sent_emo.csv:6": "duplicate row for dia0_utt0",
         f"{f['train']}/dia2_utt0.mp4": "clip without a row in train_sent_emo.csv",
-        f"{f['test']}/final_videos_testdia0_utt0.mp4": "not a MELD clip name",
+        f"{f['test']}/final_videos_testdia0_utt0.mp4":
+            f"second copy (final_videos_test prefix) of {f['test']}/dia0_utt0.mp4",
         f"{f['train']}/dia0_utt0.Mp4.mp4": "not a MELD clip name",
     }
 

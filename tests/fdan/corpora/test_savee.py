@@ -124,3 +124,16 @@ def test_missing_video_folder_is_reported(tmp_path: Path) -> None:
     res = get_importer("savee").scan(tmp_path)
     assert res.utterances == []
     assert {s.path for s in res.skipped} == {"AudioVisualClip", "AudioData/DC/a01.wav"}
+
+
+def test_zip_unpacked_into_its_own_name_and_deep_strays(tmp_path: Path) -> None:
+    """`AudioVisualClip/AudioVisualClip/DC/a1.avi` (Windows "Extract All") is read as the release layout;
+    a file deep in a non-speaker folder is reported, not lost."""
+    write_wav(tmp_path / "AudioData" / "DC" / "a01.wav", 44100, 0.4)
+    write_preset(tmp_path / "AudioVisualClip" / "AudioVisualClip" / "DC" / "a1.avi", "savee", seconds=0.4)
+    write_wav(tmp_path / "AudioData" / "extra" / "DC" / "h01.wav", 44100, 0.3)
+    res = get_importer("savee").scan(tmp_path)
+    assert [(u.utterance_id, u.audio_path, u.video_path) for u in res.utterances] == [
+        ("DC_a01", "AudioData/DC/a01.wav", "AudioVisualClip/AudioVisualClip/DC/a1.avi")]
+    assert {s.path: s.reason for s in res.skipped} == {
+        "AudioData/extra/DC/h01.wav": "folder 'extra' is not a SAVEE speaker (DC, JE, JK, KL)"}
