@@ -23,7 +23,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from fdan.mmd import _no_autocast, kernel_quadratic_form, pairwise_sq_distances
+from fdan.mmd import autocast_disabled, kernel_quadratic_form, pairwise_sq_distances
 
 __all__ = ["lmmd_class_weights", "lmmd_weight_matrices", "lmmd", "spread_normalise"]
 
@@ -128,7 +128,7 @@ def spread_normalise(source: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     z = torch.cat([source, target], dim=0)
     dtype = torch.promote_types(z.dtype, torch.float32)
     n = z.shape[0]
-    with _no_autocast(z.device.type):
+    with autocast_disabled(z.device.type):
         d = pairwise_sq_distances(z.to(dtype))
         c = (d.sum() / max(n * n - n, 1)).clamp_min(torch.finfo(dtype).tiny).sqrt()
         return source.to(dtype) / c, target.to(dtype) / c

@@ -119,7 +119,7 @@ def gaussian_kernel(
         return torch.exp(dist.unsqueeze(0) * -inv.view(-1, 1, 1)).sum(dim=0).to(z.dtype)
 
 
-def _no_autocast(device_type: str) -> contextlib.AbstractContextManager:
+def autocast_disabled(device_type: str) -> contextlib.AbstractContextManager:
     """Autocast off on ``device_type`` (a no-op on devices without autocast, such as ``meta``)."""
     if torch.amp.is_autocast_available(device_type):
         return torch.autocast(device_type, enabled=False)
@@ -128,7 +128,7 @@ def _no_autocast(device_type: str) -> contextlib.AbstractContextManager:
 
 def _float32_no_autocast(t: Tensor) -> tuple[Tensor, contextlib.AbstractContextManager]:
     """``t`` in at least float32, and a context that disables autocast on its device."""
-    return t.to(torch.promote_types(t.dtype, torch.float32)), _no_autocast(t.device.type)
+    return t.to(torch.promote_types(t.dtype, torch.float32)), autocast_disabled(t.device.type)
 
 
 class _KernelQuadraticForm(torch.autograd.Function):
@@ -154,7 +154,7 @@ class _KernelQuadraticForm(torch.autograd.Function):
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None]:
         zc, e_over_sigma, u = ctx.saved_tensors
         # backward() may run inside an autocast region (on CPU it runs on the calling thread).
-        with _no_autocast(zc.device.type):
+        with autocast_disabled(zc.device.type):
             a = (u @ u.t()).mul_(e_over_sigma).mul_(grad.to(zc.dtype) * -4.0)
             return a.sum(dim=1, keepdim=True) * zc - a @ zc, None, None, None
 

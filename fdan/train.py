@@ -1,10 +1,13 @@
 """Training of FDAN without Ray (evaluation: fdan.evaluation, re-exported here).
 
-Loss per step (p = training progress in [0, 1]):
+Loss per step (p = training progress in [0, 1]), for the default ``train.method: fdan``:
     L = CE(fused) + CE(audio) + CE(face) + alpha * lambda(p) * LMMD(h_audio, h_face; y, P_face)
         [+ beta * lambda(p) * LMMD(z_source, z_target; y, softmax(fused logits on target))  cross-corpus]
 P_face is one_hot(y) (``lmmd_target_weights: labels``, the public code) or the face head's softmax
-(``predictions``, DSAN). The CE terms use the dropout forward; every LMMD feature and pseudo-label
+(``predictions``, DSAN). Another ``train.method`` replaces both terms by its own (fdan.alignment:
+``source_only`` none, ``dsan``, ``mmd``, ``coral``, ``dann``); every method applies its λ(p) itself.
+DANN's discriminators must be attached first (``fdan.alignment.attach_alignment``, before
+``build_optimizer``). The CE terms use the dropout forward; every LMMD feature and pseudo-label
 comes from a dropout-free forward (same trunk pass for the source, ``dropout_disabled`` for the target;
 BatchNorm keeps batch statistics). The target batch is reduced to its inputs before the model sees it,
 so target-corpus labels are never read.
@@ -19,12 +22,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fdan.alignment import Alignment, alignment_of
 from fdan.amp import amp_autocast, grad_scaler_for
 from fdan.config import TrainConfig
 from fdan.evaluation import HEADS, EvalResult, evaluate, model_inputs, to_device
-from fdan.lmmd import lmmd, spread_normalise
+from fdan.lmmd import spread_normalise
 from fdan.model.dropout import dropout_disabled
-from fdan.schedule import lambda_ramp, paper_lr_factor
+from fdan.schedule import paper_lr_factor
 from fdan.target_stream import EmptyTargetLoaderError, TargetStream
 from fdan.train_fit import FitHistory, fit, selection_score
 
@@ -68,14 +72,10 @@ def build_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_st
     if cfg.lr_schedule == "paper":
         fn: Callable[[int], float] = lambda i: paper_lr_factor(i, cfg.lr_gamma)  # noqa: E731
     elif cfg.lr_schedule == "cosine":
-        fn = lambda i: 0.5 * (1 + np.cos(np.pi * min(i, total_steps) / max(total_steps, 1)))  # noqa: E731
+        fn = lambda i: float(0.5 * (1 + np.cos(np.pi * min(i, total_steps) / max(total_steps, 1))))  # noqa: E731
     else:
         fn = lambda i: 1.0  # noqa: E731
     return torch.optim.lr_scheduler.LambdaLR(optimizer, fn)
-
-
-def _kernel_args(cfg: TrainConfig) -> dict:
-    return {"kernel_mul": cfg.kernel_mul, "kernel_num": cfg.kernel_num, "fix_sigma": cfg.fix_sigma, "bandwidths": cfg.bandwidths}
 
 
 def _aligned(source: torch.Tensor, target: torch.Tensor, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
@@ -83,32 +83,48 @@ def _aligned(source: torch.Tensor, target: torch.Tensor, cfg: TrainConfig) -> tu
     return spread_normalise(source, target) if cfg.lmmd_scale_invariant else (source, target)
 
 
+def _pair_for(align: Alignment, scope: str, source: torch.Tensor, target: torch.Tensor,
+              cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """The features the ``scope`` term sees: spread-normalised for the LMMD methods under
+    ``lmmd_scale_invariant`` (see ``_aligned``), as they are for the others."""
+    method = getattr(align, scope)
+    return _aligned(source, target, cfg) if method is not None and method.name in ("fdan", "dsan") else (source, target)
+
+
 def compute_loss(
     model: nn.Module, batch: dict, cfg: TrainConfig, progress: float, target_batch: dict | None = None
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """The total loss and its detached parts (tensors: no host sync). See the module docstring."""
+    """The total loss and its detached parts (tensors: no host sync). See the module docstring.
+
+    The alignment terms are ``cfg.method``'s (fdan.alignment; each method applies λ(p) itself, so
+    nothing here ramps again). Parts: ``ce_<head>`` per head the model has, the raw divergence of each
+    term (``lmmd_modal`` / ``lmmd_corpus`` for fdan/dsan, ``<method>_modal`` / ``<method>_corpus``
+    otherwise), ``loss``. A single-modality model has one CE term and no modality term."""
     out = model(**model_inputs(batch), dropout_free=True)
     clean = out.clean
     y = batch["label"]
-    num_classes = out.fused_logits.shape[1]
-    ce_fused = F.cross_entropy(out.fused_logits.float(), y)
-    ce_audio = F.cross_entropy(out.audio_logits.float(), y)
-    ce_face = F.cross_entropy(out.face_logits.float(), y)
-    if cfg.lmmd_target_weights == "labels":
-        face_prob = F.one_hot(y, num_classes).float()
-    else:
-        face_prob = clean.face_logits.detach().float().softmax(dim=1)
-    ramp = lambda_ramp(progress, cfg.lmmd_gamma, cfg.lmmd_warmup)
-    modal = lmmd(*_aligned(clean.audio_align_feat, clean.face_align_feat, cfg), y, face_prob, **_kernel_args(cfg)).float()
-    total = ce_fused + ce_audio + ce_face + cfg.lmmd_weight * ramp * modal
-    parts = {"ce_fused": ce_fused, "ce_audio": ce_audio, "ce_face": ce_face, "lmmd_modal": modal}
+    heads = [h for h in HEADS if getattr(out, f"{h}_logits") is not None]
+    parts = {f"ce_{h}": F.cross_entropy(getattr(out, f"{h}_logits").float(), y) for h in heads}
+    total = sum(parts.values())
+    align = alignment_of(model, cfg)
+    if clean.audio_align_feat is not None and clean.face_align_feat is not None:
+        face_prob = clean.face_logits.detach().float().softmax(dim=1)  # read by dsan only
+        source, target = _pair_for(align, "modal", clean.audio_align_feat, clean.face_align_feat, cfg)
+        term = align.term("modal", source, target, y, face_prob, progress)
+        if term is not None:
+            total = total + cfg.lmmd_weight * term[0]
+            parts[term[1]] = term[2]
     if target_batch is not None:
         with dropout_disabled(model):
             tgt = model(**model_inputs(target_batch))  # inputs only: the target label is never read
-        tgt_prob = tgt.fused_logits.detach().float().softmax(dim=1)
-        corpus = lmmd(*_aligned(clean.fused_feat, tgt.fused_feat, cfg), y, tgt_prob, **_kernel_args(cfg)).float()
-        total = total + cfg.cross_corpus_lmmd_weight * ramp * corpus
-        parts["lmmd_corpus"] = corpus
+        head = heads[0]  # fused, else a single-modality model's one head
+        feat = {"fused": "fused_feat", "audio": "audio_feat", "face": "face_feat"}[head]
+        tgt_prob = getattr(tgt, f"{head}_logits").detach().float().softmax(dim=1)
+        source, target = _pair_for(align, "corpus", getattr(clean, feat), getattr(tgt, feat), cfg)
+        term = align.term("corpus", source, target, y, tgt_prob, progress)
+        if term is not None:
+            total = total + cfg.cross_corpus_lmmd_weight * term[0]
+            parts[term[1]] = term[2]
     parts["loss"] = total
     return total, {k: v.detach() for k, v in parts.items()}
 

@@ -50,9 +50,11 @@ def fit(
     on_epoch: Callable[[int, dict[str, float], EvalResult | None], None] | None = None,
 ) -> FitHistory:
     """Train for up to ``cfg.epochs``; the model ends in its best validation state. Returns the history."""
+    from fdan.alignment import attach_alignment
     from fdan.train import TargetStream, build_optimizer, build_scheduler, evaluate, prepare_model, train_epoch
 
     model = prepare_model(model, device)
+    attach_alignment(model, cfg)  # train.method's own parameters (DANN) join the model before the optimizer
     optimizer = build_optimizer(model, cfg)
     total_steps = cfg.epochs * len(train_loader)  # type: ignore[arg-type]
     scheduler = build_scheduler(optimizer, cfg, total_steps)

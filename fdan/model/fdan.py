@@ -81,6 +81,10 @@ class FDAN(nn.Module):
         self.fused_head = nn.Linear(cfg.adapt_dim, cfg.num_classes)
         self.audio_head = nn.Linear(cfg.adapt_dim, cfg.num_classes)
         self.face_head = nn.Linear(cfg.adapt_dim, cfg.num_classes)
+        if cfg.freeze_backbone:  # seeded trunks, BatchNorm statistics from noise, no gradient, always eval
+            from fdan.model.frozen import freeze_trunks
+
+            freeze_trunks(self)
 
     @property
     def face_trunk(self) -> nn.Module:
@@ -105,6 +109,14 @@ class FDAN(nn.Module):
         face = self.face_tokens(faces, face_mask) if faces is not None else None
         if audio is not None and face is not None and audio[0].shape[0] != face[0].shape[0]:
             raise ValueError(f"mel has {audio[0].shape[0]} rows but faces {face[0].shape[0]}")
+        return self.forward_tokens(audio, face, dropout_free=dropout_free)
+
+    def forward_tokens(self, audio: tuple[Tensor, Tensor] | None, face: tuple[Tensor, Tensor] | None, *,
+                       dropout_free: bool = False) -> FDANOutput:
+        """Everything above the tokenizers: ``audio`` / ``face`` = (tokens (B, N, D), mask (B, N)) or None.
+
+        ``fdan.model.frozen.FromTrunkOutputs`` enters here with tokens embedded from cached trunk outputs.
+        """
         out = self._from_tokens(audio, face)
         if dropout_free and self.training and active_dropouts(self):
             with dropout_disabled(self):

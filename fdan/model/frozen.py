@@ -20,8 +20,6 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from fdan.model.dropout import active_dropouts, dropout_disabled
-
 TRUNK_KEYS = ("audio_feat", "audio_mask", "face_feat", "face_mask")
 
 
@@ -214,8 +212,4 @@ class FromTrunkOutputs(nn.Module):
         net = self.net
         audio = (net.audio_tokens.embed(audio_feat), audio_mask) if audio_feat is not None else None
         face = (net.face_tokens.embed(face_feat), face_mask) if face_feat is not None else None
-        out = net._from_tokens(audio, face)
-        if dropout_free and self.training and active_dropouts(net):
-            with dropout_disabled(net):
-                out.dropout_free = net._from_tokens(audio, face)
-        return out
+        return net.forward_tokens(audio, face, dropout_free=dropout_free)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from harness.cli.experiment import sweep, train
+from harness.cli.jobs import jobs_app, submit
 from harness.cli.prepare import prepare
 from harness.cli.report import compare, report
 from harness.cli.synth import synth
@@ -18,8 +19,9 @@ app = typer.Typer(
 
 # registered in this order: it is the order `fdan-bench --help` lists them
 for name, command in [("synth", synth), ("prepare", prepare), ("train", train), ("sweep", sweep),
-                      ("report", report), ("compare", compare)]:
+                      ("report", report), ("compare", compare), ("submit", submit)]:
     app.command(name)(command)
+app.add_typer(jobs_app, name="jobs")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from harness.cli.plan import ClusterOpt, PlanOpt, show_plan
 from harness.config import ConfigError, ExperimentConfig, load_config
 
 ConfigArg = Annotated[Path, typer.Argument(help="experiment YAML, e.g. experiments/quickstart.yaml", show_default=False)]
@@ -34,17 +35,25 @@ def _load(config: Path, overrides: list[str] | None, smoke_test: bool) -> Experi
         raise  # unreachable; keeps type checkers happy
 
 
-def _run(cfg: ExperimentConfig, *, address: str | None, resume: bool, search: bool, command: str, config: Path) -> None:
+def _run(cfg: ExperimentConfig, *, address: str | None, resume: bool, search: bool, command: str, config: Path,
+         cluster_yaml: Path | None = None) -> None:
+    from fdan.corpora import CorpusError
+    from harness.cluster.local import ClusterAuthError
+    from harness.cluster.reach import ClusterUnreachable
+    from harness.cluster.resources import ResourceError
     from harness.report.render import render_report
+    from harness.results.errors import ResultsError
     from harness.run.corpora import CorpusMissing
     from harness.run.errors import SweepError, SweepFailed, SweepInterrupted
     from harness.run.experiment import run_experiment
     from harness.run.pairs import PairError
 
     try:
-        out = run_experiment(cfg, address=address, resume=resume, search=search)
-        render_report(out)
-    except (SweepError, CorpusMissing, PairError) as exc:
+        # the report is re-rendered after every unit: `fdan-bench report` works on a running sweep too
+        out = run_experiment(cfg, address=address, resume=resume, search=search, on_results=render_report,
+                             cluster_yaml=cluster_yaml)
+    except (SweepError, CorpusMissing, PairError, CorpusError, ClusterUnreachable, ClusterAuthError, ResourceError,
+            ResultsError) as exc:
         _fail(str(exc), 2)
     except SweepFailed as exc:
         _fail(f"{exc}\nfix the cause, then retry the failed trials with: fdan-bench {command} {config} --resume", 1)
@@ -62,6 +71,8 @@ def train(
     address: AddressOpt = None,
     resume: Annotated[bool, typer.Option(help="continue an interrupted run")] = False,
     smoke_test: SmokeOpt = False,
+    plan: PlanOpt = False,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Train one model per (pair x fold) at the config's settings (no search), then test it.
 
@@ -69,7 +80,9 @@ def train(
     """
     cfg = _load(config, set_, smoke_test)
     cfg = cfg.model_copy(update={"name": f"{cfg.name}-train"})
-    _run(cfg, address=address, resume=resume, search=False, command="train", config=config)
+    if plan:
+        return show_plan(cfg, search=False, address=address, cluster_yaml=cluster)
+    _run(cfg, address=address, resume=resume, search=False, command="train", config=config, cluster_yaml=cluster)
 
 
 def sweep(
@@ -78,6 +91,8 @@ def sweep(
     resume: Annotated[bool, typer.Option(help="continue an interrupted sweep; finished trials are not redone")] = False,
     set_: SetOpt = None,
     smoke_test: SmokeOpt = False,
+    plan: PlanOpt = False,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Search hyper-parameters per (pair x fold) with Optuna TPE + ASHA on Ray Tune; test the chosen models.
 
@@ -85,7 +100,12 @@ def sweep(
     env.json, leaderboard.md and plots/.
     """
     cfg = _load(config, set_, smoke_test)
-    _run(cfg, address=address, resume=resume, search=True, command="sweep", config=config)
+    if not cfg.search.space:
+        _fail(f"{config}: search.space: empty, nothing to search; add distributions (README, \"Search space\") "
+              f"or train at the config's own settings with: fdan-bench train {config}", 2)
+    if plan:
+        return show_plan(cfg, search=True, address=address, cluster_yaml=cluster)
+    _run(cfg, address=address, resume=resume, search=True, command="sweep", config=config, cluster_yaml=cluster)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,6 @@
-"""`fdan-bench prepare CORPUS ROOT [--out DIR] [--workers N]`: compute a corpus' features once, into a cache."""
+"""`fdan-bench prepare CORPUS ROOT [--cache-dir D | --out DIR] [--option K=V] [--workers N]`: compute a
+corpus' features once, into a cache. With `--cache-dir D` the directory is the one a sweep with
+`cache_dir: D` (same importer options and features) looks for, so the sweep's prepare step is a hit."""
 from __future__ import annotations
 
 import os
@@ -6,9 +8,11 @@ import re
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import typer
+import yaml
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
@@ -22,8 +26,12 @@ from harness.run.prepare import run_prepare
 def prepare(
     corpus: str = typer.Argument(..., help="importer name, e.g. synth (any corpus written by `fdan-bench synth`)"),
     root: Path = typer.Argument(..., help="the corpus root, in its native release layout"),
-    out: Path | None = typer.Option(None, "--out", help="feature directory (default: content-addressed, "
-                                    "under $FDAN_BENCH_CACHE or ~/.cache/fdan-bench/features)"),
+    out: Path | None = typer.Option(None, "--out", help="feature directory (default: named by the corpus, "
+                                    "features and importer options under --cache-dir)"),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="cache root, as an experiment's cache_dir "
+                                          "(default: $FDAN_BENCH_CACHE or ~/.cache/fdan-bench/features)"),
+    option: list[str] | None = typer.Option(None, "--option", help="importer option KEY=VALUE (VALUE is YAML), "
+                                            "repeatable, e.g. --option calm=merge"),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=0,
                                 help="Ray tasks in flight (0: no Ray, decode in this process)"),
     cpus_per_task: float = typer.Option(1.0, "--cpus-per-task", min=0.01, help="CPUs each Ray task reserves"),
@@ -47,12 +55,30 @@ def prepare(
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "features"
         _fail(console, f"invalid feature option {where}: {err['msg']}")
+    options = parse_options(console, option or [])
+    if out is not None and cache_dir is not None:
+        _fail(console, "--out and --cache-dir exclude each other (--out names the directory itself)")
     start = time.perf_counter()
     try:
-        res = run_prepare(corpus, root, out, cfg, workers, cpus_per_task, files_per_task)
+        res = run_prepare(corpus, root, out, cfg, workers, cpus_per_task, files_per_task,
+                          options=options, cache_root=cache_dir)
     except (CorpusError, FileExistsError) as exc:
         _fail(console, str(exc))
     console.print(summary_table(res, corpus, time.perf_counter() - start, cfg))
+
+
+def parse_options(console: Console, items: list[str]) -> dict[str, Any]:
+    """`KEY=VALUE` strings -> {KEY: YAML-parsed VALUE}; a malformed one exits 2 naming it."""
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            _fail(console, f"--option {item!r}: expected KEY=VALUE, e.g. calm=merge")
+        try:
+            options[key.strip()] = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError as exc:
+            _fail(console, f"--option {item!r}: the value is not valid YAML ({getattr(exc, 'problem', None) or exc})")
+    return options
 
 
 def _fail(console: Console, message: str) -> None:

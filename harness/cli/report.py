@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, Optional
 
 import pandas as pd
 import typer
@@ -13,8 +13,9 @@ from rich.table import Table
 
 from harness.report.compare import compare as compare_dirs
 from harness.report.compare import compare_markdown, compare_table
-from harness.report.leaderboard import PROTOCOL_NOTE, format_leaderboard
+from harness.report.leaderboard import PROTOCOL_NOTE, format_leaderboard, markdown_table
 from harness.report.render import render_report
+from harness.results.atomic import atomic_write, write_text
 from harness.results.columns import HEADS
 from harness.results.errors import ResultsError
 
@@ -56,7 +57,7 @@ def report(
         console.print("No selected trials: nothing to rank.")
     else:
         shown = format_leaderboard(rendered.board)
-        common = ["pair", "kind", "protocol", "folds"]
+        common = [c for c in ("pair", "kind", "protocol", "variant", "method", "modalities", "folds") if c in shown.columns]
         for head in HEADS:  # one table per head keeps each readable in an ordinary terminal
             cols = common + [c for c in shown.columns if c.startswith(f"{head} ")]
             cols += ["paper (WAR/UAR)"] if head == "fused" else []
@@ -74,12 +75,24 @@ def compare(
         Path | None,
         typer.Option("--out", help="Also write the comparison: .csv gets the numeric table, anything else markdown."),
     ] = None,
+    stats: Annotated[bool, typer.Option("--stats", help="Paired tests on the same test rows (predictions.parquet): "
+                                        "bootstrap CI of the WAR/UAR difference and McNemar, each system vs --baseline.")] = False,
+    baseline: Annotated[Optional[str], typer.Option("--baseline", help="System the others are tested against: an "
+                                                    "experiment name or <experiment>/<variant> (default: the first).")] = None,
+    head: Annotated[str, typer.Option("--head", help="Head the paired tests use: fused, audio or face.")] = "fused",
+    n_boot: Annotated[int, typer.Option("--n-boot", min=100, help="Bootstrap resamples.")] = 2000,
 ) -> None:
-    """Set several experiments side by side (test WAR / UAR / macro-F1 per pair, mean ± std over folds)."""
+    """Set several experiments side by side (test WAR / UAR / macro-F1 per pair, mean ± std over folds);
+    with --stats also test each system against a baseline on the same test utterances."""
+    from harness.report.paired import load_systems, paired_display, paired_table
+
     console = _console()
+    paired = None
     try:
         with _console(stderr=True).status(f"Loading {len(results_dirs)} results director(ies) …"):
             df = compare_dirs(results_dirs)
+            if stats:
+                paired = paired_table(load_systems(results_dirs), baseline, head, n_boot)
     except ResultsError as exc:
         _fail(escape(str(exc)))
     table = compare_table(df, "fused")
@@ -88,13 +101,21 @@ def compare(
     console.print(rich_table(table, "Fused head, test % (mean ± std over folds)"))
     if df["protocol"].astype(str).nunique() > 1:
         console.print("[bold yellow]Protocols differ between columns: not a like-for-like comparison.[/]")
+    if paired is not None:
+        console.print(rich_table(paired_display(paired), f"Paired tests, {head} head (Δ = system − baseline, %)"))
     if out is not None:
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
             if out.suffix.lower() == ".csv":
-                df.to_csv(out, index=False)
+                atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))
+                if paired is not None:
+                    side = out.with_name(f"{out.stem}.paired.csv")
+                    atomic_write(side, lambda tmp: paired.to_csv(tmp, index=False))
             else:
-                out.write_text(compare_markdown(df))
+                text = compare_markdown(df)
+                if paired is not None:
+                    text += (f"\n## Paired tests, {head} head (Δ = system − baseline, %, 95 % bootstrap CI)\n\n"
+                             + markdown_table(paired_display(paired)) + "\n")
+                write_text(out, text)
         except OSError as exc:
             _fail(escape(f"cannot write {out}: {exc}"))
         console.print(f"Wrote {out}", highlight=False)

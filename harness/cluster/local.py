@@ -1,25 +1,37 @@
 """Starting (or joining) the Ray cluster of a run.
 
+Without an address a run always starts a fresh local cluster (`ray.init(address="local")`, with any
+RAY_ADDRESS hidden from that call): a plain `ray.init()` silently joins a `ray start` cluster already
+running on the machine, and keeps retrying its address after that cluster died.
 Local clusters bind everything to 127.0.0.1 and keep the dashboard on: Train V2's placement-group
 cleaner asks the dashboard's state API whether a trial's Train controller is still alive, and frees
 the workers' placement group of a trial that Tune stopped (without it a 2-core sweep hangs, ray#54305).
 Its state-API client finds "the" cluster by auto-detection, which fails when several Ray clusters run
 on one machine (parallel test runs, other users); so the dashboard port is chosen up front and
 RAY_API_SERVER_ADDRESS is exported to every process of the cluster.
-The auth mode is exported before Ray starts (`harness.cluster.auth`).
+The auth mode is exported before a local cluster starts (`harness.cluster.auth`); joining a cluster
+exports nothing, so the client follows the joined cluster's mode (the user's environment).
 `local_ray` is the light variant for `fdan-bench prepare`: no dashboard, no Tune, only tasks.
 """
 from __future__ import annotations
 
 import os
 import socket
+import sys
 from contextlib import contextmanager
 from typing import Iterator
 
 from harness.cluster.auth import choose_auth_mode
+from harness.cluster.private_api import LOOPBACK_ONLY_ENV
+from harness.cluster.resources import release_capacity
+from harness.cluster.reach import check_reachable
 from harness.config import ExperimentConfig
 
 LOCALHOST = "127.0.0.1"
+
+
+class ClusterAuthError(RuntimeError):
+    """Joining a cluster failed its authentication; the message says how to pass the token."""
 
 
 def _free_port() -> int:
@@ -29,10 +41,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _env(name: str, value: str) -> Iterator[None]:
-    """Set an environment variable for this process and the Ray processes it starts; restore it after."""
+def _env(name: str, value: str | None) -> Iterator[None]:
+    """Set (or, for None, unset) an environment variable for this process and the Ray processes it starts."""
     old = os.environ.get(name)
-    os.environ[name] = value
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
     try:
         yield
     finally:
@@ -42,54 +57,88 @@ def _env(name: str, value: str) -> Iterator[None]:
             os.environ[name] = old
 
 
+def loopback_only() -> bool:
+    """Make a cluster started by this process listen on 127.0.0.1 only; False when it is too late for that.
+
+    Ray reads the switch when `ray` is first imported, so it is set (for this process and the cluster
+    it starts) before that; a process that imported Ray already keeps Ray's default binding.
+    """
+    if "ray" in sys.modules:
+        return os.environ.get(LOOPBACK_ONLY_ENV) == "0"
+    os.environ[LOOPBACK_ONLY_ENV] = "0"
+    return True
+
+
+def _start_local(num_cpus: int | None, dashboard: bool, **extra: object) -> None:
+    """`ray.init` of a new cluster on 127.0.0.1, never a running one (RAY_ADDRESS hidden for the call)."""
+    loopback_only()
+    import ray
+
+    with _env("RAY_ADDRESS", None):
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=dashboard, log_to_driver=False, **extra)
+
+
 @contextmanager
 def ray_cluster(cfg: ExperimentConfig, address: str | None = None) -> Iterator[dict[str, float]]:
-    """Connect to `address` (e.g. 'auto') or start a local cluster on 127.0.0.1; yields cluster resources.
+    """Connect to `address` (e.g. 'auto') or start a fresh local cluster on 127.0.0.1; yields cluster resources.
 
     A cluster this function started is shut down on exit; a joined cluster is only disconnected.
     """
+    address = address or cfg.ray.address
+    if not address:
+        loopback_only()
     import ray
 
-    address = address or cfg.ray.address
-    choose_auth_mode(cfg.ray.auth_mode)
     if ray.is_initialized():
         yield dict(ray.cluster_resources())
         return
     if address:
-        ray.init(address=address, log_to_driver=False)
+        check_reachable(address)  # seconds, where ray.init would retry a dead address for minutes
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except (RuntimeError, ConnectionError) as exc:
+            chain, cause = [], exc
+            while cause is not None and len(chain) < 5:
+                chain.append(str(cause))
+                cause = cause.__cause__ or cause.__context__
+            if not any("uthentication" in text for text in chain):
+                raise
+            raise ClusterAuthError(
+                f"cannot join the Ray cluster at {address}: {str(exc).splitlines()[0]}. For a token-mode cluster "
+                "export RAY_AUTH_MODE=token and the cluster's token (~/.ray/auth_token or RAY_AUTH_TOKEN)") from None
         try:
             yield dict(ray.cluster_resources())
         finally:
+            release_capacity()
             ray.shutdown()
         return
+    choose_auth_mode(cfg.ray.auth_mode)
     port = _free_port()
     # Exported before ray.init so the raylet, and with it every worker process, inherits it.
     with _env("RAY_API_SERVER_ADDRESS", f"http://{LOCALHOST}:{port}"):
-        ray.init(
-            num_cpus=cfg.resources.num_cpus,
-            include_dashboard=cfg.ray.dashboard,
-            dashboard_host=LOCALHOST,
-            dashboard_port=port,
-            _node_ip_address=LOCALHOST,
-            log_to_driver=False,
-        )
+        _start_local(cfg.resources.num_cpus, cfg.ray.dashboard, dashboard_host=LOCALHOST, dashboard_port=port)
         try:
             yield dict(ray.cluster_resources())
         finally:
             ray.shutdown()
+
+
+def joined(address: str | None, cfg: ExperimentConfig | None = None) -> bool:
+    """True when the run joins an existing cluster (its resources may grow and shrink while it runs)."""
+    return bool(address or (cfg is not None and cfg.ray.address))
 
 
 @contextmanager
 def local_ray(num_cpus: int) -> Iterator[None]:
-    """Reuse an initialised Ray; else start a local one on 127.0.0.1 (no dashboard) and stop it after."""
+    """Reuse an initialised Ray; else start a fresh local one on 127.0.0.1 (no dashboard) and stop it after."""
+    loopback_only()
     import ray
 
     if ray.is_initialized():
         yield
         return
     choose_auth_mode("disabled")
-    ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address=LOCALHOST, log_to_driver=False,
-             configure_logging=False)
+    _start_local(num_cpus, False, configure_logging=False)
     try:
         yield
     finally:

@@ -7,6 +7,10 @@ from dataclasses import asdict, dataclass
 from harness.config import ExperimentConfig
 
 
+class ResourceError(ValueError):
+    """One trial does not fit the cluster; the message names the resources section."""
+
+
 @dataclass(frozen=True)
 class ResourcePlan:
     """How one trial is laid out and how many run at once."""
@@ -29,13 +33,37 @@ class ResourcePlan:
         return asdict(self)
 
 
-def plan_resources(cfg: ExperimentConfig, cluster: dict[str, float]) -> ResourcePlan:
+def trial_demand(cfg: ExperimentConfig, use_gpu: bool) -> dict[str, float]:
+    """Resources one trial holds: its Tune driver plus `workers_per_trial` Train workers."""
+    res = cfg.resources
+    demand = {"CPU": res.cpus_per_trial_driver + res.workers_per_trial * res.cpus_per_worker}
+    if use_gpu:
+        demand["GPU"] = res.workers_per_trial * res.gpus_per_worker
+    return demand
+
+
+def wants_gpu(cfg: ExperimentConfig, cluster: dict[str, float]) -> bool:
+    """`use_gpu`: always; never; auto = when the resources (present, or launchable) hold one worker's GPUs."""
+    mode = cfg.resources.use_gpu
+    return mode == "always" or (mode == "auto" and float(cluster.get("GPU", 0.0)) >= cfg.resources.gpus_per_worker)
+
+
+def trials_fit(cfg: ExperimentConfig, cluster: dict[str, float], use_gpu: bool) -> int:
+    """How many trials fit at once into `cluster` (resource name -> amount), by CPU and, for GPU trials, GPU."""
+    demand = trial_demand(cfg, use_gpu)
+    return min(math.floor(float(cluster.get(k, 0.0)) / v + 1e-9) for k, v in demand.items())
+
+
+def plan_resources(cfg: ExperimentConfig, cluster: dict[str, float],
+                   elastic: dict[str, float] | None = None) -> ResourcePlan:
     """Size trials from the cluster: GPU workers (DDP) when GPUs exist and `use_gpu` allows, else CPU workers.
 
     Trial driver and workers hold fractional CPUs, and `max_concurrent_trials` defaults to what fits at
     once, so Tune never starts a trial driver whose Train workers cannot be placed (the 2-core deadlock).
     """
     res = cfg.resources
+    if elastic is not None:
+        return _elastic_plan(cfg, cluster, elastic)
     gpus = float(cluster.get("GPU", 0.0))
     cpus = float(cluster.get("CPU", 1.0))
     use_gpu = res.use_gpu == "always" or (res.use_gpu == "auto" and gpus >= res.gpus_per_worker)
@@ -45,8 +73,52 @@ def plan_resources(cfg: ExperimentConfig, cluster: dict[str, float]) -> Resource
         fits = min(fits, math.floor(gpus / (res.workers_per_trial * res.gpus_per_worker) + 1e-9))
     if fits < 1:
         need = f"{per_trial_cpu:g} CPU" + (f" and {res.workers_per_trial * res.gpus_per_worker:g} GPU" if use_gpu else "")
-        raise RuntimeError(f"one trial needs {need}; the cluster has {cpus:g} CPU / {gpus:g} GPU (see the resources section)")
+        raise ResourceError(f"resources: one trial needs {need}; the cluster has {cpus:g} CPU / {gpus:g} GPU "
+                            "(lower resources.cpus_per_worker / workers_per_trial, or use a bigger cluster)")
     concurrent = min(cfg.search.max_concurrent_trials or fits, fits)
     threads = res.torch_threads or max(1, int(res.cpus_per_worker))
     return ResourcePlan(use_gpu, res.workers_per_trial, res.cpus_per_worker,
                         res.gpus_per_worker if use_gpu else 0.0, res.cpus_per_trial_driver, concurrent, threads)
+
+
+def _elastic_plan(cfg: ExperimentConfig, now: dict[str, float], capacity: dict[str, float]) -> ResourcePlan:
+    """A joined cluster may grow (autoscaler, late nodes): size by the larger of its present resources and
+    its configured `capacity` (a launcher config's maximum; {} = unknown), never fail for what is missing now.
+
+    `use_gpu: auto` takes GPUs when the cluster has or can launch them. At least one trial runs at once:
+    a trial that does not fit yet stays pending, and its demand is what makes the autoscaler add a node.
+    """
+    res = cfg.resources
+    sizing = {k: max(float(now.get(k, 0.0)), float(capacity.get(k, 0.0))) for k in set(now) | set(capacity)}
+    use_gpu = wants_gpu(cfg, sizing)
+    fits = max(1, trials_fit(cfg, sizing, use_gpu))
+    concurrent = min(cfg.search.max_concurrent_trials or fits, fits)
+    threads = res.torch_threads or max(1, int(res.cpus_per_worker))
+    return ResourcePlan(use_gpu, res.workers_per_trial, res.cpus_per_worker,
+                        res.gpus_per_worker if use_gpu else 0.0, res.cpus_per_trial_driver, concurrent, threads)
+
+
+def request_capacity(cfg: ExperimentConfig, plan: ResourcePlan) -> list[dict[str, float]]:
+    """Ask the autoscaler (`ray.autoscaler.sdk.request_resources`) for the bundles of `plan`'s concurrent
+    trials, so GPU nodes start before Tune's first trials queue; a no-op on a cluster without autoscaler."""
+    from ray.autoscaler.sdk import request_resources
+
+    worker = {"CPU": plan.cpus_per_worker, **({"GPU": plan.gpus_per_worker} if plan.use_gpu else {})}
+    bundles = [{"CPU": plan.driver_cpus}, *[dict(worker) for _ in range(plan.num_workers)]] * plan.max_concurrent_trials
+    request_resources(bundles=bundles)
+    global _requested
+    _requested = True
+    return bundles
+
+
+_requested = False
+
+
+def release_capacity() -> None:
+    """Withdraw this process' `request_capacity` (the autoscaler may then scale down idle nodes)."""
+    global _requested
+    if _requested:
+        from ray.autoscaler.sdk import request_resources
+
+        request_resources(bundles=[])
+        _requested = False

@@ -15,9 +15,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fdan.config import FeatureConfig, ModelConfig, TrainConfig
+from harness.config.corpus_checks import importer_problem, label_problem
 from harness.config.errors import ConfigError, format_validation_error
 from harness.config.overrides import apply_overrides
 from harness.config.search_space import SearchSpace, param_name
+from harness.config.variants import variant_problem
 
 __all__ = ["ConfigError", "ExperimentConfig", "load_config", "dump_config"]
 
@@ -45,6 +47,9 @@ class CorpusSpec(_Section):
     root: Path = Field(..., description="the corpus as released; relative paths are relative to the working directory")
     synth: SynthSpec | None = Field(None, description="synthetic corpora only: generated under root when root is missing")
     prepare_hint: str | None = Field(None, description="shown when root is missing: how to obtain / lay out the corpus")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="importer options, e.g. {calm: merge} for ravdess (fdan.corpora.importer_options)"
+    )
 
 
 class PairSpec(_Section):
@@ -80,6 +85,10 @@ class SearchConfig(_Section):
     num_samples: int = Field(8, ge=1, description="trials per (pair x fold) unit")
     max_concurrent_trials: int | None = Field(None, ge=1, description="None = sized from the cluster's CPUs/GPUs")
     seed: int = 0
+    seeds: list[int] = Field(
+        default_factory=list, description="train the configuration chosen per unit again with each of these train.seed "
+        "values and test it (harness.run.seeds): leaderboard cells become mean ± std over folds x seeds",
+    )
     asha: AshaConfig = Field(default_factory=AshaConfig)
 
 
@@ -93,6 +102,20 @@ class ResourcesConfig(_Section):
     cpus_per_trial_driver: float = Field(0.5, gt=0, description="the Tune function trial that drives TorchTrainer")
     torch_threads: int | None = Field(None, ge=1, description="intra-op threads per worker; None = max(1, cpus_per_worker)")
     num_cpus: int | None = Field(None, ge=1, description="CPUs of a locally started cluster (None = all)")
+    max_failures: int = Field(
+        2, ge=0, description="retries of a failed trial (a worker or node lost), each resuming from its latest "
+        "checkpoint: Ray Train restarts the workers, Ray Tune the trial itself")
+    progress_timeout_s: float | None = Field(
+        3600.0, gt=0, description="a trial pending or running this long without a new epoch report stops the sweep "
+        "with a clear message (resources that died); None waits forever")
+
+    @model_validator(mode="after")
+    def _one_trial_fits(self) -> "ResourcesConfig":
+        need = self.cpus_per_trial_driver + self.workers_per_trial * self.cpus_per_worker
+        if self.num_cpus is not None and need > self.num_cpus + 1e-9:
+            raise ValueError(f"one trial needs {need:g} CPU (cpus_per_trial_driver + workers_per_trial x "
+                             f"cpus_per_worker) but num_cpus is {self.num_cpus}: no trial could ever start")
+        return self
 
 
 class ProtocolConfig(_Section):
@@ -131,6 +154,10 @@ class ExperimentConfig(_Section):
     storage: str | None = Field(
         None, description="Ray storage: a shared path or URI (s3://, gs://) for multi-node runs; None = <results>/ray"
     )
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict, description="keyword arguments of the URI's pyarrow filesystem, e.g. "
+        "{endpoint_override: 'http://127.0.0.1:9000', region: us-east-1} for s3:// (credentials: use the environment)"
+    )
     cache_dir: Path = Field(Path("data/cache"), description="feature caches (one per corpus x feature config)")
     smoke_test: bool = Field(False, description="shrink epochs, samples, folds and inputs for CI")
     corpora: dict[str, CorpusSpec]
@@ -142,6 +169,10 @@ class ExperimentConfig(_Section):
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     protocol: ProtocolConfig = Field(default_factory=ProtocolConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
+    variants: list[dict[str, Any]] = Field(
+        default_factory=list, description="settings compared side by side (harness.config.variants), e.g. "
+        "[{train.method: fdan}, {train.method: dann}]: each runs every unit with its own search and selected model",
+    )
 
     @field_validator("corpora")
     @classmethod
@@ -153,6 +184,10 @@ class ExperimentConfig(_Section):
     @model_validator(mode="after")
     def _cross_check(self) -> "ExperimentConfig":
         known = set(self.corpora)
+        problems = [importer_problem(n, spec.importer, spec.options) for n, spec in self.corpora.items()]
+        for problem in [*problems, label_problem(self.pairs.labels), variant_problem(self)]:
+            if problem is not None:
+                raise _field_error(*problem)
         if self.pairs.within != "all":
             for i, name in enumerate(self.pairs.within):
                 if name not in known:
@@ -173,6 +208,12 @@ class ExperimentConfig(_Section):
             if leaf in leaves:
                 raise _field_error(f"search.space.{key}", f"same field name as {leaves[leaf]}")
             leaves[leaf] = key
+        return self
+
+    @model_validator(mode="after")
+    def _storage_options_need_uri(self) -> "ExperimentConfig":
+        if self.storage_options and not (self.storage and "://" in self.storage and not self.storage.startswith("file://")):
+            raise _field_error("storage_options", "only for an object-store URI in storage (s3://bucket/prefix, gs://...)")
         return self
 
     @property

@@ -37,19 +37,22 @@ def compare(dirs: Sequence[Path | str]) -> pd.DataFrame:
 
 def _pair_order(df: pd.DataFrame) -> list[str]:
     pairs = list(dict.fromkeys(df["pair"].astype(str)))
-    return [p for p in pairs if p != OVERALL] + ([OVERALL] if OVERALL in pairs else [])
+    overall = [p for p in pairs if p.startswith(OVERALL)]  # "overall (within)", "overall (cross)"
+    return [p for p in pairs if p not in overall] + overall
 
 
 def compare_table(df: pd.DataFrame, head: str = "fused") -> pd.DataFrame:
     """Side-by-side display table for one head: a row per pair (overall last); for every
-    (experiment, protocol) a WAR, UAR and macro-F1 column of "mean ± std" cells ("–" where absent)."""
-    groups = list(dict.fromkeys(zip(df["experiment"].astype(str), df["protocol"].astype(str))))
+    (experiment, protocol, variant) a WAR, UAR and macro-F1 column of "mean ± std" cells ("–" where absent)."""
+    variant = df["variant"].astype(str) if "variant" in df else pd.Series("", index=df.index)
+    groups = list(dict.fromkeys(zip(df["experiment"].astype(str), df["protocol"].astype(str), variant)))
     pairs = _pair_order(df)
     kinds = df.drop_duplicates("pair").set_index("pair")["kind"].astype(str)
     out = pd.DataFrame({"pair": pairs, "kind": [kinds.get(p, DASH) for p in pairs]})
-    for experiment, protocol in groups:
-        rows = df[(df["experiment"] == experiment) & (df["protocol"].astype(str) == protocol)]
+    for experiment, protocol, var in groups:
+        rows = df[(df["experiment"] == experiment) & (df["protocol"].astype(str) == protocol) & (variant == var)]
         rows = rows.drop_duplicates("pair").set_index("pair")
+        name = f"{experiment} {var}" if var else experiment
         for m in METRICS:
             cells = []
             for p in pairs:
@@ -57,7 +60,7 @@ def compare_table(df: pd.DataFrame, head: str = "fused") -> pd.DataFrame:
                     cells.append(mean_std_cell(rows.at[p, f"{head}_{m}_mean"], rows.at[p, f"{head}_{m}_std"]))
                 else:
                     cells.append(DASH)
-            out[f"{experiment} [{protocol}] {METRIC_LABELS[m]}"] = cells
+            out[f"{name} [{protocol}] {METRIC_LABELS[m]}"] = cells
     return out
 
 

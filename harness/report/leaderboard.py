@@ -2,8 +2,11 @@
 
 Numbers: trial metrics are fractions in [0, 1] (as ``fdan.metrics`` returns them); the leaderboard shows
 percent. Per pair, each fold's selected trial contributes one value; the cell is the mean ± sample standard
-deviation (ddof=1) over folds, and "± –" where there is one fold (no spread to report). The overall row per
-protocol is the mean over pairs of the pair means, ± the standard deviation of those pair means.
+deviation (ddof=1) over folds, and "± –" where there is one fold (no spread to report). Each (pair x fold)
+unit has exactly one selected trial (checked, never averaged). The overall rows, one per protocol and kind
+(``overall (within)``, ``overall (cross)``: within- and cross-corpus results are never pooled), are the
+mean over pairs of the pair means, ± the standard deviation of those pair means. ``n_classes`` is the
+label-space size of a row ("3–7" where its pairs differ): a 3-class UAR and a 7-class UAR are not alike.
 """
 from __future__ import annotations
 
@@ -12,15 +15,25 @@ from typing import Any
 import pandas as pd
 
 from harness.results.columns import HEADS, METRICS
+from harness.results.errors import ResultsError
 
 METRIC_LABELS: dict[str, str] = {"war": "WAR", "uar": "UAR", "macro_f1": "macro-F1"}
 # FDAN paper (arXiv 2410.22023), within-corpus WAR / UAR in percent, keyed by lower-case corpus name
 PAPER_RESULTS: dict[str, tuple[float, float]] = {"savee": (86.66, 86.19), "meld": (81.16, 75.91)}
+# The same paper's single-modality baselines (its Table: trunk trained alone, no adaptation), by (corpus, trunk)
+PAPER_BASELINES: dict[tuple[str, str], tuple[float, float]] = {
+    ("savee", "resnet18"): (59.37, 59.01), ("savee", "resnet34"): (69.79, 70.33), ("savee", "resnet50"): (68.75, 68.31),
+    ("savee", "vgg16"): (64.58, 63.33), ("savee", "vgg19"): (67.70, 66.41),
+    ("meld", "resnet18"): (58.68, 59.80), ("meld", "resnet34"): (63.82, 63.10), ("meld", "resnet50"): (61.02, 60.31),
+    ("meld", "vgg16"): (50.31, 49.51), ("meld", "vgg19"): (54.53, 54.08),
+}
+BOTH_MODALITIES = "audio+face"
 DASH = "–"
 OVERALL = "overall"
 
 PROTOCOL_NOTE = (
-    "Test-set percentages of the trial selected per pair × fold: mean ± sample std (ddof=1) over folds; "
+    "Test-set percentages of the trial selected per pair × fold: mean ± sample std (ddof=1) over folds "
+    "(over folds × seeds when the chosen configuration was re-run with search.seeds); "
     "\"± –\" means a single fold. Overall rows: mean over pairs ± std of the pair means. "
     "Protocol difference: the paper column is the FDAN paper's reported within-corpus WAR / UAR "
     "(arXiv 2410.22023), which is the best test epoch of its public code — model selection on test data, "
@@ -35,12 +48,24 @@ def value_columns() -> list[str]:
     return [f"{h}_{m}_{s}" for h in HEADS for m in METRICS for s in ("mean", "std")]
 
 
-def paper_cell(source: str, target: str) -> str:
-    """The paper's "WAR / UAR" for a within-corpus pair on SAVEE or MELD (case-insensitive), else "–"."""
+def paper_cell(source: str, target: str, method: str = "fdan", modalities: str = BOTH_MODALITIES,
+               backbone: str | None = None) -> str:
+    """The paper's "WAR / UAR" where it reports that corpus and method, else "–".
+
+    Within-corpus SAVEE or MELD only (case-insensitive): ``fdan`` on both modalities → the FDAN row;
+    ``source_only`` on one modality → the paper's single-modality baseline with the same trunk
+    (ResNet-18/34/50, VGG-16/19). The paper reports no MMD / CORAL / DANN / DSAN rows.
+    """
     key = str(source).strip().lower()
-    if str(source).strip().lower() != str(target).strip().lower() or key not in PAPER_RESULTS:
+    if key != str(target).strip().lower():
         return DASH
-    war, uar = PAPER_RESULTS[key]
+    both = str(modalities) in (BOTH_MODALITIES, "face+audio", "nan", "None")
+    if str(method) == "fdan" and both and key in PAPER_RESULTS:
+        war, uar = PAPER_RESULTS[key]
+    elif str(method) == "source_only" and not both and (key, str(backbone)) in PAPER_BASELINES:
+        war, uar = PAPER_BASELINES[(key, str(backbone))]
+    else:
+        return DASH
     return f"{war:.2f} / {uar:.2f}"
 
 
@@ -52,39 +77,95 @@ def _mean_std(frame: pd.DataFrame, by: str | list[str], prefix: str) -> pd.DataF
     return out
 
 
+def _settings(selected: pd.DataFrame, config: dict | None) -> pd.DataFrame:
+    """``variant`` ("" without variants), ``method``, ``modalities``, ``backbone`` on every selected row; results
+    written before these columns existed take the configured values (method ``fdan``, both modalities)."""
+    config = config or {}
+    defaults = {"variant": "", "method": (config.get("train") or {}).get("method", "fdan"),
+                "modalities": "+".join((config.get("model") or {}).get("modalities", ["audio", "face"])),
+                "backbone": (config.get("model") or {}).get("backbone")}
+    out = selected.copy()
+    for col, default in defaults.items():
+        values = out[col] if col in out else pd.Series(default, index=out.index, dtype=object)
+        out[col] = values.where(values.notna(), default).astype(str)
+    return out
+
+
 def build_leaderboard(trials: pd.DataFrame, config: dict | None = None) -> pd.DataFrame:
     """Numeric leaderboard from the trials table.
 
-    Rows: one per (protocol, pair) over the selected trials — within-corpus pairs first, then cross-corpus,
-    by name — followed by one ``overall`` row per protocol. Columns: pair, kind (within/cross, "mixed" for
-    an overall row over both), protocol, folds, :func:`value_columns` in percent, paper.
-    ``config`` is accepted for symmetry with the report; the board depends on the trials only.
+    Rows: one per (protocol, variant, pair) over the selected trials — within-corpus pairs first, then
+    cross-corpus, by name — followed by one ``overall (<kind>)`` row per (protocol, variant, kind). Variants keep their
+    order of first appearance (the config's). Columns: pair, kind (within/cross), protocol, variant
+    ("" without variants), method, modalities, n_classes (label-space size), folds,
+    :func:`value_columns` in percent, paper (:func:`paper_cell`). ``config`` (the resolved experiment
+    config) supplies method / modalities for results that predate those trial columns.
     """
-    del config
-    columns = ["pair", "kind", "protocol", "folds", *value_columns(), "paper"]
+    columns = ["pair", "kind", "protocol", "variant", "method", "modalities", "n_classes", "folds", *value_columns(),
+               "paper"]
     tests = [f"test_{h}_{m}" for h in HEADS for m in METRICS]
     selected = trials[trials["selected"].astype(bool)].reindex(columns=[*trials.columns, *(
         c for c in tests if c not in trials)])
     if selected.empty:
         return pd.DataFrame(columns=columns)
+    selected = _settings(selected, config)
     selected = selected.assign(protocol=selected["protocol"].astype(str), pair=selected["pair"].astype(str),
                                **{c: pd.to_numeric(selected[c], errors="coerce").astype(float) * 100.0 for c in tests})
-    # average duplicates within a fold first, so each fold weighs once
-    per_fold = selected.groupby(["protocol", "pair", "fold"], sort=True)[tests].mean().reset_index()
-    pairs = _mean_std(per_fold, ["protocol", "pair"], "test_")
-    ends = selected.groupby(["protocol", "pair"], sort=True)[["source", "target"]].first()
-    pairs["folds"] = per_fold.groupby(["protocol", "pair"], sort=True).size()
+    order = {v: i for i, v in enumerate(dict.fromkeys(selected["variant"]))}
+    group = ["protocol", "variant", "pair"]
+    # search.seeds: one selected trial per (unit, seed); each fold x seed is one run of the mean ± std
+    selected["seed"] = pd.to_numeric(selected["seed"], errors="coerce").fillna(-1) if "seed" in selected else -1
+    _one_selected_per_unit(selected, [*group, "fold", "seed"])  # asserted, never averaged away
+    selected = selected.assign(n_classes=_label_count(selected))
+    per_fold = selected.sort_values([*group, "fold"])[[*group, "fold", "n_classes", *tests]].reset_index(drop=True)
+    pairs = _mean_std(per_fold, group, "test_")
+    pairs["n_classes"] = per_fold.groupby(group, sort=True)["n_classes"].agg(_span)
+    ends = selected.groupby(group, sort=True)[["source", "target", "method", "modalities", "backbone"]].first()
+    pairs["folds"] = per_fold.groupby(group, sort=True)["fold"].nunique()
     pairs["kind"] = ["within" if str(s) == str(t) else "cross" for s, t in zip(ends["source"], ends["target"])]
-    pairs["paper"] = [paper_cell(s, t) for s, t in zip(ends["source"], ends["target"])]
+    pairs["method"], pairs["modalities"] = ends["method"], ends["modalities"]
+    pairs["paper"] = [paper_cell(*row) for row in ends[["source", "target", "method", "modalities", "backbone"]]
+                      .itertuples(index=False)]
     pairs = pairs.reset_index()
-    pairs = pairs.assign(_order=pairs["kind"].map({"within": 0, "cross": 1})).sort_values(["protocol", "_order", "pair"])
-    overall = _mean_std(pairs.rename(columns=lambda c: f"pair_{c[:-5]}" if c.endswith("_mean") else c),
-                        "protocol", "pair_")
-    overall["folds"] = pairs.groupby("protocol")["folds"].sum()
-    overall["kind"] = pairs.groupby("protocol")["kind"].agg(lambda k: k.iloc[0] if k.nunique() == 1 else "mixed")
-    overall = overall.reset_index().assign(pair=OVERALL, paper=DASH, _order=2)
-    rows = pd.concat([pairs, overall], ignore_index=True).sort_values(["protocol", "_order"], kind="stable")
+    pairs = pairs.assign(_order=pairs["kind"].map({"within": 0, "cross": 1}), _variant=pairs["variant"].map(order))
+    pairs = pairs.sort_values(["protocol", "_variant", "_order", "pair"])
+    by = ["protocol", "variant", "kind"]  # overall rows per kind: within- and cross-corpus never mixed
+    overall = _mean_std(pairs.rename(columns=lambda c: f"pair_{c[:-5]}" if c.endswith("_mean") else c), by, "pair_")
+    overall["folds"] = pairs.groupby(by)["folds"].sum()
+    overall["n_classes"] = pairs.groupby(by)["n_classes"].agg(_span)
+    overall["method"] = pairs.groupby(by)["method"].first()
+    overall["modalities"] = pairs.groupby(by)["modalities"].first()
+    overall = overall.reset_index()
+    overall = overall.assign(pair=[f"{OVERALL} ({k})" for k in overall["kind"]], paper=DASH,
+                             _order=overall["kind"].map({"within": 2, "cross": 3}))
+    overall["_variant"] = overall["variant"].map(order)
+    rows = pd.concat([pairs, overall], ignore_index=True).sort_values(["protocol", "_variant", "_order"], kind="stable")
     return rows[columns].astype({"folds": int}).reset_index(drop=True)
+
+
+def _one_selected_per_unit(selected: pd.DataFrame, unit: list[str]) -> None:
+    """Each (pair x fold) unit contributes exactly one selected trial; anything else is a broken table."""
+    counts = selected.groupby(unit, sort=True).size()
+    if (counts > 1).any():
+        where = ", ".join(f"{dict(zip(unit, key))} ({n})" for key, n in counts[counts > 1].items())
+        raise ResultsError(f"trials table: more than one selected trial for {where}; each (pair x fold) unit "
+                           "has exactly one (the run selects one per unit): the table is corrupt or hand-edited")
+
+
+def _label_count(selected: pd.DataFrame) -> pd.Series:
+    """Label-space size of each selected trial, from its ``labels`` column ("anger|happiness|..."); NaN if absent."""
+    if "labels" not in selected:
+        return pd.Series(float("nan"), index=selected.index)
+    return selected["labels"].map(lambda v: len(str(v).split("|")) if isinstance(v, str) and v else float("nan"))
+
+
+def _span(values: pd.Series) -> object:
+    """One label-space size (an int) when every value agrees, "lo–hi" when they differ, "–" when unknown."""
+    known = sorted({int(part) for v in values if pd.notna(v) for part in str(v).split(DASH) if part.strip().isdigit()}
+                   | {int(v) for v in values if isinstance(v, float) and v == v})
+    if not known:
+        return DASH
+    return known[0] if len(known) == 1 else f"{known[0]}{DASH}{known[-1]}"
 
 
 def mean_std_cell(mean: float, std: float) -> str:
@@ -100,8 +181,15 @@ def format_leaderboard(board: pd.DataFrame) -> pd.DataFrame:
         "pair": board["pair"].astype(str),
         "kind": board["kind"].astype(str),
         "protocol": board["protocol"].astype(str),
-        "folds": board["folds"].astype(str),
     })
+    if "variant" in board and (board["variant"].astype(str) != "").any():
+        out["variant"] = board["variant"].astype(str)
+    for col in ("method", "modalities"):
+        if col in board:
+            out[col] = board[col].astype(str)
+    if "n_classes" in board:
+        out["classes"] = board["n_classes"].astype(str)
+    out["folds"] = board["folds"].astype(str)
     for h in HEADS:
         for m in METRICS:
             out[f"{h} {METRIC_LABELS[m]}"] = [

@@ -17,14 +17,14 @@ from harness.report.importance import (
     Importance, param_importances, param_values, searched_distributions, searched_params,
 )
 from harness.report.selection import best_selected_trial, maximizes, selection_column, selection_label
+from harness.results.atomic import atomic_write
 from harness.results.columns import HEADS, PARAM_PREFIX
 
 Plot = tuple[str, str]  # (title, path relative to the results directory)
 
 
 def _save(fig: Figure, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, metadata={"Software": None})
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, metadata={"Software": None}))
 
 
 def _safe(name: str) -> str:

@@ -9,6 +9,7 @@ import pandas as pd
 from harness.report.leaderboard import build_leaderboard, render_leaderboard_md
 from harness.report.plots import render_plots
 from harness.report.selection import selection_column, selection_label
+from harness.results.atomic import write_text
 from harness.results.io import load_results
 
 
@@ -36,5 +37,5 @@ def render_report(out_dir: Path | str) -> Report:
     selection = selection_label(results.trials, metric_col) if metric_col else None
     text = render_leaderboard_md(board, results.config, experiment=results.experiment, selection=selection,
                                  plots=plots, notes=notes)
-    (results.path / "leaderboard.md").write_text(text)
+    write_text(results.path / "leaderboard.md", text)
     return Report(path=results.path, experiment=results.experiment, board=board, plots=plots, notes=notes)

@@ -5,6 +5,7 @@ Layout of ``results/<experiment>/`` (column-by-column description in README.md, 
     metrics.parquet, metrics.csv   tidy long rows, one value per (trial, epoch, split, head, metric)
     trials.parquet, trials.csv     one row per trial: hyper-parameters, best validation and test metrics
     confusion.json                 confusion matrices of the selected models
+    predictions.parquet            per-utterance test predictions of the selected models (harness.results.predictions)
     config.resolved.yaml           the resolved experiment config
     env.json                       package versions, git commit, hardware, Ray cluster resources
     leaderboard.md, plots/         rendered from the files above by :func:`harness.report.render.render_report`
@@ -13,15 +14,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from harness.results.atomic import atomic_write, write_json, write_yaml
 from harness.results.columns import METRICS_COLUMNS, TRIALS_COLUMNS, validate_columns, validate_confusions
 from harness.results.errors import ResultsError
 from harness.results.jsonable import to_jsonable
@@ -88,27 +89,12 @@ def write_results(
     out.mkdir(parents=True, exist_ok=True)
     for name, df in (("metrics", metrics), ("trials", trials)):
         table = _storable(df.reset_index(drop=True))
-        _atomic(out / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp, index=False))
-        _atomic(out / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
-    _write_text(out / "confusion.json", json.dumps(to_jsonable(confusions), indent=1) + "\n")
-    _write_text(out / "config.resolved.yaml",
-                yaml.safe_dump(to_jsonable(config or {}), sort_keys=False, allow_unicode=True))
+        atomic_write(out / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp, index=False))
+        atomic_write(out / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
+    write_json(out / "confusion.json", to_jsonable(confusions), indent=1)
+    write_yaml(out / "config.resolved.yaml", to_jsonable(config or {}))
     env = collect_env(to_jsonable(cluster_resources or {}))
-    _write_text(out / "env.json", json.dumps(to_jsonable(env), indent=2) + "\n")
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """``write(tmp)`` beside ``path``, then rename over it: a reader never sees a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _write_text(path: Path, text: str) -> None:
-    _atomic(path, lambda tmp: tmp.write_text(text))
+    write_json(out / "env.json", to_jsonable(env), indent=2)
 
 
 def _read_table(path: Path, name: str) -> pd.DataFrame:

@@ -88,6 +88,8 @@ def trial_row(rec: TrialRecord, ids: dict[str, Any], key: str, protocol: str, ma
     epoch = best_epoch(rec.history, key)
     row["best_epoch"] = epoch
     row["best_score"] = float("nan")
+    if "node_id" in rec.history and rec.history["node_id"].notna().any():  # the node that trained it (last report)
+        row["node_id"] = str(rec.history["node_id"].dropna().iloc[-1])
     best = rec.history[rec.history["epoch"] == epoch].iloc[0] if epoch is not None else None
     if best is not None:
         row["best_score"] = float(best[key])
@@ -100,10 +102,25 @@ def trial_row(rec: TrialRecord, ids: dict[str, Any], key: str, protocol: str, ma
 
 
 def select(rows: list[dict[str, Any]]) -> int | None:
-    """Index of the chosen trial: highest best_score among trials with a checkpoint (first on ties)."""
+    """Index of the chosen trial: highest best_score among trials with a checkpoint that did not error
+    (first on ties); None when there is none. An errored trial is never selected."""
     best, best_i = -math.inf, None
     for i, row in enumerate(rows):
         score = row.get("best_score", float("nan"))
-        if row.get("checkpoint_path") and not math.isnan(score) and score > best:
+        if row.get("status") != "error" and row.get("checkpoint_path") and not math.isnan(score) and score > best:
             best, best_i = score, i
     return best_i
+
+
+# Trial columns that say what was compared: leaderboard grouping (method) and the paper's figures (backbone).
+SETTING_COLUMNS = ("method", "modalities", "backbone")
+
+
+def setting_columns(params: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """`method`, `modalities` ("audio+face"), `backbone` of one trial: its sampled value if the field was
+    searched (params by leaf name), else the unit's configured value (`defaults`)."""
+    out = {}
+    for name in SETTING_COLUMNS:
+        value = params.get(name, defaults.get(name))
+        out[name] = "+".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+    return out

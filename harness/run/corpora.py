@@ -1,12 +1,13 @@
 """Make an experiment's corpora ready: generate missing synthetic corpora, prepare feature caches.
 
 A missing real corpus is a `CorpusMissing` error naming the root the config expects and how to
-prepare it (the corpus section's `prepare_hint`), raised before any Ray work starts.
+prepare it (the corpus section's `prepare_hint`), raised before any Ray work starts. Feature caches
+live where `fdan.features.cache_name.cache_dir_for` puts them under `cache_dir` (the scanned corpus
+name, the feature config, the importer and its options), the same directory `fdan-bench prepare
+--cache-dir` writes, so a corpus prepared by hand is a cache hit here.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Callable
 
@@ -14,13 +15,7 @@ from harness.config import CorpusSpec, ExperimentConfig
 
 
 class CorpusMissing(RuntimeError):
-    """A corpus root that does not exist and cannot be generated."""
-
-
-def feature_dir(cfg: ExperimentConfig, name: str) -> Path:
-    """Cache directory of corpus `name` under this feature config: `<cache_dir>/<name>-<features hash>`."""
-    digest = hashlib.sha256(json.dumps(cfg.features.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
-    return (cfg.cache_dir / f"{name}-{digest[:12]}").resolve()
+    """A corpus that cannot be used: its root is missing (and cannot be generated) or matches no layout."""
 
 
 def check_roots(cfg: ExperimentConfig, names: list[str]) -> None:
@@ -61,17 +56,28 @@ def prepare_corpora(cfg: ExperimentConfig, names: list[str], log: Callable[[str]
                     use_ray: bool = True) -> dict[str, Path]:
     """Feature-cache directory per corpus (prepared once; a cache hit decodes nothing).
 
-    `use_ray`: extract in Ray tasks (Ray must be initialised), else in this process.
+    `use_ray`: extract in Ray tasks (Ray must be initialised), else in this process. Two corpora of
+    the experiment that would share one cache directory (same release read twice from two roots) are
+    refused: the second would replace the first one's features.
     """
+    from fdan.corpora.base import CorpusError
     from fdan.features.cache import prepare_corpus
 
     check_roots(cfg, names)
     map_fn = _map_fn() if use_ray else None
-    out = {}
+    out: dict[str, Path] = {}
     for name in names:
         spec = cfg.corpora[name]
         root = ensure_root(name, spec, log)
-        res = prepare_corpus(spec.importer, root, out=feature_dir(cfg, name), cfg=cfg.features, map_fn=map_fn)
+        try:
+            res = prepare_corpus(spec.importer, root, cfg=cfg.features, map_fn=map_fn, options=spec.options,
+                                 cache_root=cfg.cache_dir)
+        except (CorpusError, FileExistsError) as exc:
+            raise CorpusMissing(f"corpus {name!r} (corpora.{name}.root = {root}): {exc}") from None
+        clash = [other for other, d in out.items() if d == Path(res.out_dir)]
+        if clash:
+            raise CorpusMissing(f"corpora {clash[0]!r} and {name!r} are the same corpus with the same importer "
+                                f"options and features, so they share the cache {res.out_dir}; list it once")
         note = "cached" if res.cache_hit else f"{res.n_usable} usable, {res.n_skipped} skipped"
         log(f"corpus {name!r}: features at {res.out_dir} ({note})")
         out[name] = Path(res.out_dir)

@@ -13,3 +13,7 @@ class SweepFailed(RuntimeError):
 
 class SweepInterrupted(RuntimeError):
     """Tune stopped before every trial finished (e.g. Ctrl+C); `--resume` continues it."""
+
+
+class SweepStalled(SweepFailed):
+    """A trial made no progress for `resources.progress_timeout_s` (lost node, resources that never came)."""

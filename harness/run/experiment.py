@@ -1,23 +1,26 @@
 """A whole run (`fdan-bench sweep` or `train`): every (pair x fold) unit in turn, then the results tables.
 
-A unit whose summary (`units/<key>.json`, see `harness.run.state`) exists is not run again. The
-report (leaderboard.md, plots/) is rendered from the written tables by the caller (`harness.cli`).
+A unit whose summary (`units/<key>.json`, see `harness.run.state`) exists is not run again. After
+every unit the tables are rewritten from the summaries so far and `on_results(results_dir)` is called
+(the CLI renders leaderboard.md and plots/ there), so `report` and `compare` work on a running or a
+crashed sweep. Units with errored trials are reported at the end (`SweepFailed`); `--resume` retries them.
 """
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pandas as pd
-import yaml
 
-from harness.cluster.local import ray_cluster
-from harness.cluster.resources import plan_resources
+from harness.cluster.local import joined, ray_cluster
+from harness.cluster.launcher import max_resources
+from harness.cluster.resources import plan_resources, request_capacity
 from harness.config import ExperimentConfig, dump_config
-from harness.results.jsonable import to_jsonable
+from harness.config.variants import expand_variants
+from harness.run.errors import SweepError, SweepFailed
 from harness.run.pairs import expand_units, pair_list
-from harness.run.state import STATE_FILE, UNITS_DIR, check_results_dir
+from harness.run.state import UNITS_DIR, check_results_dir, read_unit, write_state, write_unit
 from harness.run.unit import run_unit
 
 
@@ -26,44 +29,110 @@ def corpora_used(cfg: ExperimentConfig) -> list[str]:
     return list(dict.fromkeys(name for pair in pair_list(cfg) for name in pair))
 
 
+def check_nodes(cfg: ExperimentConfig, address: str | None, paths: dict[str, str], log: Callable[[str], None]) -> None:
+    """Preflight (harness.cluster.preflight) on every node of a joined or multi-node cluster; SweepError if one lacks a path."""
+    from harness.cluster.preflight import PreflightError, alive_nodes, preflight
+    from harness.run.tuner import experiment_storage
+
+    if not joined(address, cfg) and len(alive_nodes()) < 2:
+        return  # one local node: the driver's own checks saw the same file system
+    try:
+        nodes = preflight(paths, experiment_storage(cfg))
+    except PreflightError as exc:
+        raise SweepError(str(exc)) from None
+    log(f"preflight: {len(nodes)} node(s) see the storage and {len(paths)} path(s)")
+
+
+def open_feature_set(feature_set: Any, name: str, directory: Path) -> Any:
+    """`FeatureSet.open`, its errors (a damaged or foreign cache) as one SweepError naming corpus and directory."""
+    try:
+        return feature_set.open(directory)
+    except (OSError, ValueError, KeyError) as exc:  # pandas / numpy / json errors of a damaged cache are ValueErrors
+        raise SweepError(f"corpus {name!r}: the feature cache {directory} is unusable: {exc}. Delete that "
+                         f"directory to prepare it again.") from None
+
+
 def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume: bool = False, search: bool = True,
-                   log: Callable[[str], None] = print) -> Path:
-    """Run (or resume) the whole experiment and write the results directory; returns its path."""
+                   log: Callable[[str], None] = print,
+                   on_results: Callable[[Path], object] | None = None, cluster_yaml: Path | None = None) -> Path:
+    """Run (or resume) the whole experiment and write the results directory; returns its path.
+
+    On a joined cluster the trials are sized elastically (`harness.cluster.resources`): by its present
+    resources and, when given, the maximum of its launcher config `cluster_yaml`; their demand is
+    requested from the autoscaler, and nodes that join later take the pending trials.
+
+    Raises SweepFailed after the last unit when some unit had errored trials (the others are recorded).
+    """
     from fdan.features.featureset import FeatureSet
     from harness.results.io import write_results
+    from harness.results.predictions import write_predictions
     from harness.run.corpora import check_roots, prepare_corpora
 
     resuming = check_results_dir(cfg, resume)
     check_roots(cfg, corpora_used(cfg))
     results = cfg.results_dir.resolve()
     with ray_cluster(cfg, address) as cluster:
-        plan = plan_resources(cfg, cluster)
+        elastic = None
+        if joined(address, cfg):
+            elastic = max_resources(cluster_yaml).resources if cluster_yaml is not None else {}
+        plan = plan_resources(cfg, cluster, elastic)
+        if elastic is not None:
+            request_capacity(cfg, plan)
         log(f"Ray cluster: {cluster.get('CPU', 0):g} CPU, {cluster.get('GPU', 0):g} GPU; per trial "
             f"{plan.num_workers} {'GPU' if plan.use_gpu else 'CPU'} worker(s), up to {plan.max_concurrent_trials} at once")
+        check_nodes(cfg, address, {f"corpus {n} root": str(cfg.corpora[n].root.resolve()) for n in corpora_used(cfg)
+                                   if cfg.corpora[n].root.exists()}, log)
         dirs = prepare_corpora(cfg, corpora_used(cfg), log)
-        units = expand_units(cfg, {name: FeatureSet.open(d).manifest for name, d in dirs.items()})
+        check_nodes(cfg, address, {f"corpus {n} feature cache": str(d) for n, d in dirs.items()}, log)
+        units = expand_units(cfg, {name: open_feature_set(FeatureSet, name, d).manifest for name, d in dirs.items()})
+        # every unit once per variant (harness.config.variants), the variants of a unit one after another
+        runs = [(replace(unit, variant=v.name), vcfg) for unit in units for v, vcfg in expand_variants(cfg)]
+        units = [unit for unit, _ in runs]
+        unit_cfg = {unit.key: vcfg for unit, vcfg in runs}
+        kept = {unit.key: read_unit(results, unit.key) for unit in units} if resuming else {}
         (results / UNITS_DIR).mkdir(parents=True, exist_ok=True)
         if not resuming:
-            (results / STATE_FILE).write_text(yaml.safe_dump(dump_config(cfg), sort_keys=False, allow_unicode=True))
-        summaries = []
+            write_state(results, cfg)
+
+        def publish(summaries: list[dict[str, Any]]) -> None:
+            """Tables from every summary so far (finished and failed units), then the caller's report."""
+            write_results(
+                results,
+                metrics=pd.DataFrame([m for s in summaries for m in s["metrics"]]),
+                trials=pd.DataFrame([t for s in summaries for t in s["trials"]]),
+                confusions=[c for s in summaries for c in s["confusions"]],
+                config=dump_config(cfg),
+                cluster_resources={**cluster, "plan": plan.as_dict()},
+            )
+            predictions = [p for s in summaries for p in s.get("predictions", [])]
+            if predictions:
+                write_predictions(results, pd.DataFrame(predictions))
+            if on_results is not None:
+                on_results(results)
+
+        def tag(unit: Any) -> str:
+            return f"{unit.pair} fold {unit.fold}" + (f" [{unit.variant}]" if unit.variant else "")
+
+        summaries: list[dict[str, Any]] = []
+        failed: list[str] = []
         for i, unit in enumerate(units, 1):
-            done = results / UNITS_DIR / f"{unit.key}.json"
-            if done.is_file():
-                log(f"[{i}/{len(units)}] {unit.pair} fold {unit.fold}: finished earlier, kept")
-                summaries.append(json.loads(done.read_text()))
+            if kept.get(unit.key) is not None:
+                log(f"[{i}/{len(units)}] {tag(unit)}: finished earlier, kept")
+                summaries.append(kept[unit.key])
                 continue
-            log(f"[{i}/{len(units)}] {unit.pair} fold {unit.fold}: {len(unit.labels)} classes, "
+            log(f"[{i}/{len(units)}] {tag(unit)}: {len(unit.labels)} classes, "
                 f"{len(unit.train_idx)} train / {len(unit.val_idx)} val / {len(unit.test_idx)} test rows"
                 + (f", {unit.n_dropped} rows outside the shared labels dropped" if unit.n_dropped else ""))
-            summary = run_unit(cfg, unit, dirs, plan, search, resume)
-            done.write_text(json.dumps(to_jsonable(summary, keep_nan=True)))
+            summary = run_unit(unit_cfg[unit.key], unit, dirs, plan, search, resume)
+            write_unit(results, summary)
+            if summary.get("failed"):
+                log(f"[{i}/{len(units)}] {tag(unit)}: NOT finished: {summary['failed']}")
+                failed.append(f"{tag(unit)}: {summary['failed']}")
             summaries.append(summary)
-        write_results(
-            results,
-            metrics=pd.DataFrame([m for s in summaries for m in s["metrics"]]),
-            trials=pd.DataFrame([t for s in summaries for t in s["trials"]]),
-            confusions=[c for s in summaries for c in s["confusions"]],
-            config=dump_config(cfg),
-            cluster_resources={**cluster, "plan": plan.as_dict()},
-        )
+            publish(summaries)
+        if all(kept.get(unit.key) is not None for unit in units):
+            publish(summaries)  # every unit was kept: rewrite the tables and report anyway
+    if failed:
+        raise SweepFailed(f"{len(failed)} of {len(units)} unit(s) not finished (the others are recorded):\n"
+                          + "\n".join(failed))
     return results

@@ -45,6 +45,7 @@ class WorkUnit:
     test_speakers: tuple[str, ...] = field(default=())
     n_dropped: int = 0  # rows of the pair's corpora outside its shared label space (reported, not silent)
     transductive: bool = False  # cross_folds: none — the unlabelled adaptation rows are the test rows
+    variant: str = ""  # harness.config.variants name ("" without variants); part of the key
 
     @property
     def cross(self) -> bool:
@@ -56,8 +57,10 @@ class WorkUnit:
 
     @property
     def key(self) -> str:
-        """File-safe, deterministic id: `synth-studio->synth-street__fold0` (Tune experiment names)."""
-        return f"{pair_name(self.source, self.target, safe=True)}__fold{self.fold if self.fold >= 0 else 'split'}"
+        """File-safe, deterministic id: `synth-studio->synth-street__fold0` (Tune experiment names),
+        `...__fold0__<variant>` for a variant."""
+        key = f"{pair_name(self.source, self.target, safe=True)}__fold{self.fold if self.fold >= 0 else 'split'}"
+        return f"{key}__{self.variant}" if self.variant else key
 
     @property
     def label_to_index(self) -> dict[str, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
@@ -114,20 +114,25 @@ def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int], 
 
 
 def run_prepare(importer: str | CorpusImporter, root: Path, out: Path | None, cfg: FeatureConfig, workers: int,
-                cpus_per_task: float = 1.0, files_per_task: int = 4, console: Console | None = None) -> PrepareResult:
+                cpus_per_task: float = 1.0, files_per_task: int = 4, console: Console | None = None, *,
+                options: Mapping[str, Any] | None = None, cache_root: Path | None = None) -> PrepareResult:
     """prepare_corpus with Ray tasks (`workers` >= 1 tasks in flight) or in this process (`workers` 0).
 
-    Ray is started only after the corpus has been scanned and the cache missed (see prepare_corpus'
-    map_fn: it is called only when something must be decoded).
+    `out` None: the cache directory `fdan.features.cache_name.cache_dir_for` names under `cache_root`
+    (default: `fdan.features.cache.default_cache_dir()`), the one a sweep with `cache_dir: <cache_root>`
+    and the same importer `options` and features looks for. Ray is started only after the corpus has
+    been scanned and the cache missed (see prepare_corpus' map_fn: it is called only when something
+    must be decoded).
     """
     console = console or Console(stderr=True)
     label = importer if isinstance(importer, str) else getattr(importer, "name", "corpus")
+    where = dict(out=out, cfg=cfg, options=options, cache_root=cache_root)
     with progress_bar(console, f"prepare {label}") as progress:
         if workers <= 0:
             with single_threaded():
-                return prepare_corpus(importer, root, out=out, cfg=cfg, progress=progress)
+                return prepare_corpus(importer, root, progress=progress, **where)
         with _LazyRayMap(workers, cpus_per_task, files_per_task) as map_fn:
-            return prepare_corpus(importer, root, out=out, cfg=cfg, map_fn=map_fn, progress=progress)
+            return prepare_corpus(importer, root, map_fn=map_fn, progress=progress, **where)
 
 
 class _LazyRayMap:

@@ -1,7 +1,10 @@
 """The Ray Tune experiment of one work unit: the trials' static payload, the Tuner, and its trial records.
 
-Per unit: OptunaSearch (TPE, seeded) + ASHA (time attribute `epoch`) over the config's search space;
-each trial is `harness.run.trial.run_trial` (a TorchTrainer per trial). The Tune experiment is named
+Per unit: OptunaSearch (TPE, seeded, repeats replayed rather than retrained: `harness.run.dedupe`) +
+ASHA (time attribute `epoch`) over the config's search space; an all-`choice` space with at most
+`num_samples` configurations is enumerated instead (a grid, each configuration once). Each trial is
+`harness.run.trial.run_trial` on its executor (`train`: a TorchTrainer; `tune`: the loop in the trial,
+for frozen-trunk trials on one CPU worker, whose cached trunk outputs are prepared here first). The Tune experiment is named
 `<experiment>__<unit key>` under the storage path, so `--resume` can `Tuner.restore` it: finished
 trials are kept, unfinished ones continue (their Train run resumes from its latest checkpoint).
 Without a search (`fdan-bench train`) a unit has one trial at the config's own settings.
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cluster.resources import ResourcePlan
+from harness.cluster.storage import Storage, resolve_storage
 from harness.config import ExperimentConfig
 from harness.config.search_space import decode, tune_space
 from harness.run.collect import TrialRecord, clean_history
@@ -22,16 +26,62 @@ from harness.run.pairs import WorkUnit
 def trial_payload(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan,
                   searching: bool) -> dict[str, Any]:
     """The static part of every trial of a unit (the sampled hyper-parameters come from Tune)."""
+    from harness.run.trial import choose_executor
+
     space = cfg.search.space if searching else {}
+    model = cfg.model.model_dump(mode="json")
+    if cfg.model.freeze_backbone:  # computed once here (cache hit after the first unit), read by every trial
+        from fdan.features.token_cache import prepare_tokens
+
+        for name in dict.fromkeys((unit.source, unit.target)):
+            prepare_tokens(dirs[name], cfg.model)
     return {
-        "model": cfg.model.model_dump(mode="json"), "train": cfg.train.model_dump(mode="json"),
+        "model": model, "train": cfg.train.model_dump(mode="json"), "executor": choose_executor(model, plan),
         "space": {k: d.model_dump(mode="json") for k, d in space.items()},
+        # The test rows reach the trial workers only under `paper` (best-test-epoch selection); otherwise
+        # they are touched once, after selection, by harness.run.heldout.
         "unit": {"key": unit.key, "labels": list(unit.labels), "train_idx": list(unit.train_idx),
-                 "val_idx": list(unit.val_idx), "test_idx": list(unit.test_idx), "adapt_idx": list(unit.adapt_idx),
+                 "val_idx": list(unit.val_idx), "adapt_idx": list(unit.adapt_idx),
+                 "test_idx": list(unit.test_idx) if cfg.protocol.name == "paper" else [],
                  "source_dir": str(dirs[unit.source]), "target_dir": str(dirs[unit.target])},
-        "protocol": cfg.protocol.name, "plan": plan.as_dict(), "storage_path": cfg.storage_path,
-        "selection_key": cfg.protocol.selection_key,
+        "protocol": cfg.protocol.name, "plan": plan.as_dict(), "experiment": cfg.name,
+        "max_failures": cfg.resources.max_failures,
+        **storage_fields(experiment_storage(cfg)), "selection_key": cfg.protocol.selection_key,
     }
+
+
+def experiment_storage(cfg: ExperimentConfig) -> Storage:
+    """The run's Ray storage: filesystem (None = local) and the path inside it."""
+    return resolve_storage(cfg.storage_path, cfg.storage_options)
+
+
+def storage_fields(storage: Storage) -> dict[str, Any]:
+    """Ray's `storage_path` and `storage_filesystem` arguments (the filesystem pickles with the payload)."""
+    return {"storage_path": storage.path, "storage_filesystem": storage.filesystem}
+
+
+def is_grid(cfg: ExperimentConfig, search: bool) -> bool:
+    """True when the unit enumerates its search space (all `choice`, at most `num_samples` configurations)."""
+    from harness.run.dedupe import grid_size
+
+    size = grid_size(cfg.search.space) if search else None
+    return size is not None and size <= cfg.search.num_samples
+
+
+def expected_trials(cfg: ExperimentConfig, search: bool) -> int:
+    """Trials per unit: the grid's size when enumerated, `num_samples` when sampled, 1 without a search."""
+    if not (search and cfg.search.space):
+        return 1
+    if is_grid(cfg, search):
+        from harness.run.dedupe import grid_size
+
+        return int(grid_size(cfg.search.space))
+    return cfg.search.num_samples
+
+
+def tune_name(cfg: ExperimentConfig, unit: WorkUnit) -> str:
+    """The unit's Tune experiment: `<experiment>__<unit key>` under the storage path."""
+    return f"{cfg.name}__{unit.key}"
 
 
 def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: ResourcePlan, search: bool, resume: bool):
@@ -39,32 +89,61 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: Reso
 
     from harness.run.trial import run_trial
 
-    name = f"{cfg.name}__{unit.key}"
-    path = f"{cfg.storage_path.rstrip('/')}/{name}"
-    trainable = tune.with_resources(tune.with_parameters(run_trial, payload=payload), {"CPU": plan.driver_cpus})
-    if tune.Tuner.can_restore(path):
+    name = tune_name(cfg, unit)
+    storage = experiment_storage(cfg)
+    path = storage.join(name)
+    # An in-trial (`tune`) trial does its worker's job itself, so it holds the worker's CPUs too.
+    cpus = plan.driver_cpus + (plan.num_workers * plan.cpus_per_worker if payload.get("executor") == "tune" else 0)
+    trainable = tune.with_resources(tune.with_parameters(run_trial, payload=payload), {"CPU": cpus})
+    if tune.Tuner.can_restore(path, storage_filesystem=storage.filesystem):
         if not resume:
-            raise SweepError(f"a Tune experiment already exists at {path}; pass --resume to continue it")
-        return tune.Tuner.restore(path, trainable=trainable, resume_unfinished=True, resume_errored=True)
+            raise SweepError(f"a Tune experiment already exists at {cfg.storage_path.rstrip('/')}/{name}; "
+                             "pass --resume to continue it")
+        return tune.Tuner.restore(path, trainable=trainable, resume_unfinished=True, resume_errored=True,
+                                  storage_filesystem=storage.filesystem)
     key = cfg.protocol.selection_key
     searching = search and bool(cfg.search.space)
-    samples = cfg.search.num_samples if searching else 1
+    samples = expected_trials(cfg, search)
+    grid = searching and is_grid(cfg, search)
     kwargs: dict[str, Any] = {}
+    param_space: dict[str, Any] = {}
     if searching:
         from ray.tune.search.optuna import OptunaSearch
 
-        kwargs["search_alg"] = OptunaSearch(seed=cfg.search.seed)
+        from harness.run.dedupe import DedupSearcher, grid_space
+
+        if grid:  # every configuration once; Tune's default generator enumerates the grid
+            param_space = grid_space(cfg.search.space)
+        else:
+            param_space = tune_space(cfg.search.space)
+            kwargs["search_alg"] = DedupSearcher(OptunaSearch(seed=cfg.search.seed))
         if cfg.search.asha.enabled:
             kwargs["scheduler"] = tune.schedulers.ASHAScheduler(
                 time_attr="epoch", max_t=cfg.train.epochs, grace_period=min(cfg.search.asha.grace_period, cfg.train.epochs),
                 reduction_factor=cfg.search.asha.reduction_factor)
     return tune.Tuner(
         trainable,
-        param_space=tune_space(cfg.search.space) if searching else {},
-        tune_config=tune.TuneConfig(metric=key, mode="max", num_samples=samples,
+        param_space=param_space,
+        tune_config=tune.TuneConfig(metric=key, mode="max", num_samples=1 if grid else samples,
                                     max_concurrent_trials=min(plan.max_concurrent_trials, samples), **kwargs),
-        run_config=tune.RunConfig(name=name, storage_path=cfg.storage_path, verbose=1),
+        # Checkpoints reported to Tune itself (`tune` executor, on improved epochs only): keep the best.
+        run_config=tune.RunConfig(name=name, **storage_fields(storage), verbose=1, **guards(cfg, name),
+                                  checkpoint_config=tune.CheckpointConfig(
+                                      num_to_keep=1, checkpoint_score_attribute=key, checkpoint_score_order="max")),
     )
+
+
+def guards(cfg: ExperimentConfig, name: str) -> dict[str, Any]:
+    """Tune retries of a failed trial (it resumes from its latest checkpoint) and the progress watchdog."""
+    from ray import tune
+
+    from harness.run.watchdog import ProgressWatchdog
+
+    out: dict[str, Any] = {"failure_config": tune.FailureConfig(max_failures=cfg.resources.max_failures)}
+    if cfg.resources.progress_timeout_s is not None:
+        watchdog = ProgressWatchdog(name, cfg.resources.progress_timeout_s)
+        out.update(callbacks=[watchdog], stop=watchdog)
+    return out
 
 
 def trial_records(grid: Any, cfg: ExperimentConfig, expected: int, searching: bool) -> list[TrialRecord]:
@@ -75,17 +154,41 @@ def trial_records(grid: Any, cfg: ExperimentConfig, expected: int, searching: bo
     """
     from ray.tune import ExperimentAnalysis
 
-    saved = {t.trial_id: t.status for t in ExperimentAnalysis(grid.experiment_path).trials}
+    analysis = ExperimentAnalysis(grid.experiment_path, storage_filesystem=experiment_storage(cfg).filesystem)
+    saved = {t.trial_id: t.status for t in analysis.trials}
     unfinished = [tid for tid, status in saved.items() if status not in ("TERMINATED", "ERROR")]
     if unfinished or len(saved) < expected:
         raise SweepInterrupted(f"{len(saved) - len(unfinished)} of {expected} trials of this unit finished")
     space = cfg.search.space if searching else {}
     out = []
-    # ResultGrid builds its results from these Trial objects, in this order.
-    for trial, result in zip(grid._experiment_analysis.trials, grid):
-        config = result.config or {}
+    frames = analysis.trial_dataframes  # trial id -> reported rows, as ResultGrid reads them
+    for trial in analysis.trials:
+        config = trial.config or {}
         params = decode(space, config) if space and all(k in config for k in tune_space(space)) else {}
         params = {k.rpartition(".")[2]: v for k, v in params.items()}
-        status = "error" if saved.get(trial.trial_id) == "ERROR" else "completed"
-        out.append(TrialRecord(trial.trial_id, status, params, clean_history(result.metrics_dataframe)))
+        status = "error" if trial.status == "ERROR" else "completed"
+        history = clean_history(frames.get(trial.trial_id))
+        if "checkpoint_path" not in history and "reused_from" not in history and not history.empty:
+            history = with_tune_checkpoints(history, trial.path, experiment_storage(cfg).filesystem)
+        out.append(TrialRecord(trial.trial_id, status, params, history))
     return out
+
+
+def with_tune_checkpoints(history: Any, trial_path: str, filesystem: Any) -> Any:
+    """`checkpoint_path` per epoch of a trial that reported its checkpoints to Tune (the `tune` executor
+    checkpoints the epochs that reach the best selection score so far, the latest on ties, and Tune
+    keeps the best of them: the trial's best epoch)."""
+    from ray.tune import Result
+
+    result = Result.from_path(trial_path, storage_filesystem=filesystem)
+    paths = {int(m["epoch"]): ckpt.path for ckpt, m in (result.best_checkpoints or []) if m.get("epoch") is not None}
+    history = history.copy()
+    history["checkpoint_path"] = history["epoch"].map(paths)
+    return history
+
+
+def trial_marks(record: TrialRecord, executor: str) -> dict[str, Any]:
+    """Trials-table columns saying how a trial ran: `executor` (tune | train) and `reused_from` (the trial
+    whose result a repeated configuration replays; None when the trial trained)."""
+    reused = record.history["reused_from"].dropna() if "reused_from" in record.history else []
+    return {"executor": executor, "reused_from": str(reused.iloc[0]) if len(reused) else None}

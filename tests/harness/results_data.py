@@ -36,6 +36,8 @@ def make_trials(experiment: str = "toy", protocol: str = "speaker-independent", 
                     "fold": fold, "trial_id": f"t{n:03d}", "protocol": protocol, "status": "TERMINATED",
                     "epochs_run": 3, "param_lr": lrs[k], "param_batch_size": batches[k], "param_optimizer": opts[k],
                     "best_epoch": 2, "selected": selected, "selection_metric": "val_fused_uar",
+                    # the label space of the pair: 4 classes within SAVEE, 3 shared by SAVEE and MELD
+                    "labels": "|".join(LABELS if source == target else LABELS[:3]),
                 }
                 for h in HEADS:
                     for m in METRICS:

@@ -53,8 +53,9 @@ def features(tmp_path: Path) -> Path:
 
 
 def frozen_model(seed: int = 0) -> torch.nn.Module:
+    """A fresh model with `freeze_backbone: true`, as any user gets it (FDAN freezes its own trunks)."""
     seed_everything(seed)
-    return freeze_trunks(create_model(**MODEL))
+    return create_model(**MODEL)
 
 
 def test_tokens_are_the_frozen_trunk_outputs_and_are_reused(features: Path) -> None:
@@ -85,6 +86,7 @@ def test_frozen_trunks_do_not_depend_on_the_training_seed() -> None:
     assert trunk and all(torch.equal(sa[k], sb[k]) for k in trunk)
     assert not torch.equal(sa["fused_head.weight"], sb["fused_head.weight"])
     assert not any(p.requires_grad for p in a.audio_tokens.trunk.parameters())
+    assert freeze_trunks(a) is a and a.state_dict().keys() == sa.keys()  # idempotent
 
 
 def _losses(model: torch.nn.Module, ds, target_ds, steps_cfg: TrainConfig) -> list[dict[str, float]]:

@@ -55,7 +55,7 @@ def test_compare_frame_and_table(two_dirs):
     b = df[(df["experiment"] == "exp-b") & (df["pair"] == "savee")].iloc[0]
     assert a["fused_uar_mean"] == pytest.approx(65.0) and b["fused_uar_mean"] == pytest.approx(70.0)
     table = compare_table(df, "fused")
-    assert table["pair"].tolist() == ["savee", "savee→meld", "overall"]
+    assert table["pair"].tolist() == ["savee", "savee→meld", "overall (within)", "overall (cross)"]
     assert table.loc[0, "exp-a [speaker-independent] UAR"] == "65.00 ± 7.07"
     assert table.loc[0, "exp-b [paper] UAR"] == "70.00 ± 7.07"
     md = compare_markdown(df)
@@ -78,7 +78,7 @@ def test_compare_cli_writes_out(two_dirs, tmp_path):
     assert "exp-a [speaker-independent] WAR" in text and "exp-b [paper] WAR" in text
     result = runner.invoke(app, ["compare", *map(str, two_dirs), "--out", str(tmp_path / "cmp.csv")])
     assert result.exit_code == 0, result.output
-    assert len(pd.read_csv(tmp_path / "cmp.csv")) == 6
+    assert len(pd.read_csv(tmp_path / "cmp.csv")) == 8  # 2 experiments x (2 pairs + 2 overall rows)
 
 
 def _error_lines(result) -> list[str]:

@@ -2,7 +2,8 @@
 synthetic corpora, interrupted with SIGINT part-way, then finished with `--resume`.
 
 One sweep serves both checks (each Ray trial costs tens of seconds on 2 cores):
-- interrupted after the first unit is done and the second unit's first trial has finished;
+- interrupted after the first unit is done and the second unit's first trial has finished (the tables and
+  leaderboard then hold the first unit: they are rewritten after every unit);
 - the resumed run keeps those finished trials (their Tune results are byte-identical afterwards)
   and writes the tables, leaderboard and plots with the documented columns.
 """
@@ -92,7 +93,10 @@ def resumed_sweep(tmp_path_factory):
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
     first_log = (tmp / "first.log").read_text()
-    assert not (results / "trials.parquet").exists(), "an interrupted sweep must not write final tables"
+    # tables and leaderboard are rewritten after every unit: the interrupted sweep shows its finished unit
+    partial = pd.read_parquet(results / "trials.parquet")
+    assert set(partial["pair"]) == {"synth-studio"} and partial["selected"].sum() == 1
+    assert "| synth-studio | within |" in (results / "leaderboard.md").read_text()
     resumed = subprocess.run(sweep_cmd(config, "--resume"), cwd=tmp, capture_output=True, text=True, timeout=600)
     return {"tmp": tmp, "results": results, "config": config, "first_rc": first_rc, "first_log": first_log,
             "kept": kept, "unit1": unit1, "resumed": resumed}

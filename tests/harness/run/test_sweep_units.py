@@ -10,7 +10,7 @@ import yaml
 from harness.run.collect import TrialRecord, best_epoch, clean_history, select, tidy_rows, trial_row
 from harness.config import dump_config, validate_config
 from harness.cluster.auth import choose_auth_mode
-from harness.cluster.resources import plan_resources
+from harness.cluster.resources import ResourceError, plan_resources
 from harness.run.errors import SweepError
 from harness.run.state import STATE_FILE, check_results_dir
 
@@ -28,7 +28,7 @@ def test_two_cores_run_two_fractional_trials_without_deadlock():
     assert not plan.use_gpu and plan.max_concurrent_trials == 2 and plan.torch_threads == 1
     assert plan.resources_per_worker() == {"CPU": 0.5}
     assert plan_resources(cfg(search={"max_concurrent_trials": 5}), {"CPU": 2.0}).max_concurrent_trials == 2
-    with pytest.raises(RuntimeError, match="one trial needs"):
+    with pytest.raises(ResourceError, match="resources: one trial needs"):
         plan_resources(cfg(resources={"cpus_per_worker": 4}), {"CPU": 2.0})
 
 

@@ -1,0 +1,37 @@
+"""`--plan` of `fdan-bench sweep` and `train`: print what would run (harness.run.plan) and exit 0."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from harness.config import ExperimentConfig
+
+PlanOpt = Annotated[bool, typer.Option("--plan", help="print units, trials, resources and concurrency; run nothing")]
+ClusterOpt = Annotated[Optional[Path], typer.Option(
+    "--cluster", help="the joined cluster's launcher config (cluster.yaml): trials are sized for its maximum size "
+    "(node types at max_workers), also in --plan")]
+
+
+def show_plan(cfg: ExperimentConfig, *, search: bool, address: str | None, cluster_yaml: Path | None) -> None:
+    """Print the plan; with an address, read the joined cluster's present resources (starts no trial)."""
+    from harness.run.plan import describe_plan, local_resources
+
+    if cluster_yaml is not None and not cluster_yaml.is_file():
+        typer.echo(f"error: --cluster {cluster_yaml}: no such file", err=True)
+        raise typer.Exit(2)
+    address = address or cfg.ray.address
+    if address:
+        from harness.cluster.local import ClusterAuthError, ray_cluster
+        from harness.cluster.reach import ClusterUnreachable
+
+        try:
+            with ray_cluster(cfg, address) as resources:
+                now, where = resources, f"cluster at {address}"
+        except (ClusterUnreachable, ClusterAuthError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2)
+    else:
+        now, where = local_resources(cfg), "a local cluster on this machine"
+    typer.echo(describe_plan(cfg, search, now, where, cluster_yaml))

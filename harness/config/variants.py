@@ -1,0 +1,110 @@
+"""Experiment variants: settings compared side by side, each with its own search and selected model per unit.
+
+`variants:` in an experiment file is a list of mappings from dotted model / train fields to values,
+optionally with a `name`::
+
+    variants:
+      - {train.method: fdan}
+      - {train.method: dann}
+      - {name: audio-only, train.method: source_only, model.modalities: [audio]}
+
+Each variant runs every (pair x fold) unit with those fields set (its own Tune experiment, its own
+selected trial), so the leaderboard has one row per (variant, pair). Without `variants` the
+experiment is one unnamed variant. A variant's name defaults to its values joined by `-` (lists by
+`+`): `source_only-audio`; names must be unique and file-safe (they become part of unit keys).
+A single-modality variant (`model.modalities: [audio]`) is selected on its one head: its
+`protocol.selection_head` becomes that modality (the metric stays `protocol.selection_metric`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from fdan.config import ModelConfig, TrainConfig
+
+if TYPE_CHECKING:
+    from harness.config.schema import ExperimentConfig
+
+SECTIONS = {"model": ModelConfig, "train": TrainConfig}
+_SAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str  # "" for the experiment without variants
+    overrides: dict[str, Any]  # dotted field -> value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "+".join(_text(v) for v in value)
+    return str(value)
+
+
+def variant_name(entry: dict[str, Any]) -> str:
+    if "name" in entry:
+        return str(entry["name"])
+    return _SAFE.sub("_", "-".join(_text(v) for k, v in entry.items())) or "default"
+
+
+def parse_variants(entries: list[dict[str, Any]]) -> list[Variant]:
+    return [Variant(variant_name(e), {k: v for k, v in e.items() if k != "name"}) for e in entries]
+
+
+def variant_problem(cfg: "ExperimentConfig") -> tuple[str, str] | None:
+    """The first invalid variant entry as (dotted field path, message), or None."""
+    seen: dict[str, int] = {}
+    for i, variant in enumerate(parse_variants(cfg.variants)):
+        where = f"variants.{i}"
+        if not variant.overrides:
+            return where, "a variant needs at least one model.* or train.* field"
+        if _SAFE.search(variant.name):
+            return f"{where}.name", f"{variant.name!r} is not file-safe (letters, digits, _ . + - only)"
+        if variant.name in seen:
+            return where, f"same name {variant.name!r} as variants.{seen[variant.name]}; give one a `name`"
+        seen[variant.name] = i
+        for key in variant.overrides:
+            section, _, field = key.partition(".")
+            if section not in SECTIONS or field not in SECTIONS[section].model_fields:
+                return f"{where}.{key}", "must name a field of the model or train section (e.g. train.method)"
+            if key in cfg.search.space:
+                return f"{where}.{key}", "is also searched (search.space): a field is either compared or searched"
+        for section, model in SECTIONS.items():
+            updates = {k.partition(".")[2]: v for k, v in variant.overrides.items() if k.startswith(f"{section}.")}
+            if not updates:
+                continue
+            try:
+                model.model_validate({**getattr(cfg, section).model_dump(), **updates})
+            except ValidationError as exc:
+                reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                                   for e in exc.errors())
+                return where, f"invalid {section} settings: {reason}"
+    return None
+
+
+def expand_variants(cfg: "ExperimentConfig") -> list[tuple[Variant, "ExperimentConfig"]]:
+    """(variant, the experiment config with its fields set) for each variant; one ("", cfg) without any."""
+    if not cfg.variants:
+        return [(Variant("", {}), _selectable(cfg))]
+    out = []
+    for variant in parse_variants(cfg.variants):
+        updates: dict[str, dict[str, Any]] = {}
+        for key, value in variant.overrides.items():
+            section, _, field = key.partition(".")
+            updates.setdefault(section, {})[field] = value
+        sections = {s: getattr(cfg, s).model_copy(update=u) for s, u in updates.items()}
+        # re-validate the section so derived checks run on the combined values
+        sections = {s: SECTIONS[s].model_validate(m.model_dump()) for s, m in sections.items()}
+        out.append((variant, _selectable(cfg.model_copy(update=sections))))
+    return out
+
+
+def _selectable(cfg: "ExperimentConfig") -> "ExperimentConfig":
+    """A single-modality model has only that head: it is selected on it (`protocol.selection_head`)."""
+    mods = list(cfg.model.modalities)
+    if len(mods) == 1 and cfg.protocol.selection_head != mods[0]:
+        return cfg.model_copy(update={"protocol": cfg.protocol.model_copy(update={"selection_head": mods[0]})})
+    return cfg
