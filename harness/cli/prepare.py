@@ -20,7 +20,12 @@ from rich.table import Table
 from fdan.config import FeatureConfig
 from fdan.corpora.base import CorpusError
 from fdan.features.cache import PrepareResult
+from harness.config.schema import ExperimentConfig
 from harness.run.prepare import run_prepare
+
+
+# The experiment schema's default, so that `prepare` without --cache-dir fills the cache a sweep reads.
+DEFAULT_CACHE_DIR: Path = ExperimentConfig.model_fields["cache_dir"].default
 
 
 def prepare(
@@ -29,7 +34,7 @@ def prepare(
     out: Path | None = typer.Option(None, "--out", help="feature directory (default: named by the corpus, "
                                     "features and importer options under --cache-dir)"),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="cache root, as an experiment's cache_dir "
-                                          "(default: $FDAN_BENCH_CACHE or ~/.cache/fdan-bench/features)"),
+                                          "(default: data/cache, the experiment files' default)"),
     option: list[str] | None = typer.Option(None, "--option", help="importer option KEY=VALUE (VALUE is YAML), "
                                             "repeatable, e.g. --option calm=merge"),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=0,
@@ -61,7 +66,7 @@ def prepare(
     start = time.perf_counter()
     try:
         res = run_prepare(corpus, root, out, cfg, workers, cpus_per_task, files_per_task,
-                          options=options, cache_root=cache_dir)
+                          options=options, cache_root=cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR)
     except (CorpusError, FileExistsError) as exc:
         _fail(console, str(exc))
     console.print(summary_table(res, corpus, time.perf_counter() - start, cfg))

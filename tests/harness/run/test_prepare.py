@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
@@ -40,16 +39,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def ray_session():
-    """One local Ray for this module (reused if a test before us started one)."""
-    import ray
+    """One fresh local Ray on 127.0.0.1 for this module (never a cluster another test left running)."""
+    from harness.cluster.local import local_ray
 
-    started = not ray.is_initialized()
-    if started:
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-        ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
-    yield
-    if started:
-        ray.shutdown()
+    with local_ray(2):
+        yield
 
 
 @pytest.mark.slow
