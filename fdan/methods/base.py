@@ -31,6 +31,7 @@ features through the casts.
 """
 from __future__ import annotations
 
+import abc
 from typing import ClassVar, Literal, Sequence
 
 import torch
@@ -45,7 +46,7 @@ Scope = Literal["modalities", "corpora"]
 SCOPES: tuple[Scope, ...] = ("modalities", "corpora")
 
 
-class AlignmentMethod(nn.Module):
+class AlignmentMethod(nn.Module, abc.ABC):
     """Base class: validates and casts inputs, applies the ramp, delegates to :meth:`divergence`.
 
     Args:
@@ -80,9 +81,9 @@ class AlignmentMethod(nn.Module):
         """``λ(p)``, the factor on the divergence at training progress ``p``."""
         return 1.0 if self.ramp_gamma is None else lambda_ramp(progress, self.ramp_gamma)
 
+    @abc.abstractmethod
     def divergence(self, source: Tensor, target: Tensor, source_label: Tensor, target_prob: Tensor | None) -> Tensor:
-        """The raw (unscheduled) loss for float32/64 inputs, a 0-d tensor. Subclasses implement this."""
-        raise NotImplementedError
+        """The raw (unscheduled) loss for float32/64 inputs, a 0-d tensor. Every method defines it."""
 
     def scheduled(self, source: Tensor, target: Tensor, source_label: Tensor, target_prob: Tensor | None, progress: float) -> Tensor:
         """What :meth:`forward` returns once inputs are checked and cast: ``λ(p) · divergence``."""
