@@ -64,9 +64,17 @@ class ModelConfig(_Section):
         False, description="trunks fixed (no gradient, BatchNorm in eval): their token maps can be computed once "
         "and cached (fdan.features.token_cache); only attention, adaptation networks and heads train",
     )
+    trunk_stages: int = Field(
+        4, ge=1, le=4, description="trunk stages kept (ResNet layer1..layerN; VGG blocks 2..N+1), output stride 2^(N+1); "
+        "4 = the whole trunk (the paper). Frozen random trunks lose information with every stage: the quickstart keeps 1",
+    )
     trunk_seed: int = Field(
         0, description="frozen trunks with weights 'none' are initialised from this seed (not train.seed), so "
         "cached tokens equal what a freshly built frozen model computes",
+    )
+    token_standardise: Literal["auto", "on", "off"] = Field(
+        "auto", description="per-channel standardisation of the trunk features over valid tokens before their projection "
+        "(BatchNorm without gain/bias; fdan.model.tokenizers); auto = on for frozen trunks, off for trained ones",
     )
     attn_dim: int = Field(256, gt=0)
     attn_heads: int = Field(4, gt=0)
@@ -90,6 +98,11 @@ class ModelConfig(_Section):
         description="[audio, face] (FDAN) or one of them: a single-modality model that ignores the other input "
         "(fdan.model.modalities; the paper's baseline rows)",
     )
+
+    @property
+    def standardises_tokens(self) -> bool:
+        """Whether the tokenizers standardise the trunk features (``token_standardise``, auto resolved)."""
+        return self.token_standardise == "on" or (self.token_standardise == "auto" and self.freeze_backbone)
 
     @model_validator(mode="after")
     def _check(self) -> "ModelConfig":

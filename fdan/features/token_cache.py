@@ -4,10 +4,10 @@ With ``model.freeze_backbone`` the trunks are a fixed function of their input (f
 so their outputs on a corpus are computed once and stored next to the features, content-addressed:
 
     <feature cache dir>/tokens/<sha256(features' cache_key, backbone, share_backbone, weights identity,
-                                       TOKEN_VERSION)[:16]>/
+                                       trunk_stages (when not 4), TOKEN_VERSION)[:16]>/
         audio_feat.npy  float32 (N, Ta, W)  frequency-averaged audio trunk maps, zero beyond the mask
-        audio_mask.npy  bool    (N, Ta)     valid audio tokens (⌈mel_len / 32⌉ per row)
-        audio_len.npy   int64   (N,)        length of the row's own trunk map (its length bucket / 32)
+        audio_mask.npy  bool    (N, Ta)     valid audio tokens (⌈mel_len / s⌉ per row, s = trunk stride)
+        audio_len.npy   int64   (N,)        length of the row's own trunk map (its length bucket / s)
         face_feat.npy   float32 (N, K, W)   pooled face trunk maps, zero for missing frames
         face_mask.npy   bool    (N, K)      real face frames
         meta.json       token_key, identity, shapes, created
@@ -62,8 +62,11 @@ def weights_identity(cfg: ModelConfig) -> str:
 
 def token_identity(featureset_dir: str | Path, cfg: ModelConfig) -> dict[str, Any]:
     meta = json.loads((Path(featureset_dir) / "meta.json").read_text())
-    return {"features": meta["cache_key"], "backbone": cfg.backbone, "share_backbone": cfg.share_backbone,
-            "weights": weights_identity(cfg), "token_version": TOKEN_VERSION}
+    ident = {"features": meta["cache_key"], "backbone": cfg.backbone, "share_backbone": cfg.share_backbone,
+             "weights": weights_identity(cfg), "token_version": TOKEN_VERSION}
+    if cfg.trunk_stages != 4:  # the whole trunk keeps the keys (and caches) it had before stages existed
+        ident["trunk_stages"] = cfg.trunk_stages
+    return ident
 
 
 def token_dir(featureset_dir: str | Path, cfg: ModelConfig) -> Path:

@@ -65,12 +65,14 @@ class FDAN(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        face_trunk = build_trunk(cfg.backbone, 3, cfg.weights)
+        face_trunk = build_trunk(cfg.backbone, 3, cfg.weights, cfg.trunk_stages)
         # The shared trunk reads spectrograms as 3-channel images, as the public code does.
-        audio_trunk = face_trunk if cfg.share_backbone else build_trunk(cfg.backbone, 1, cfg.weights)
+        audio_trunk = face_trunk if cfg.share_backbone else build_trunk(cfg.backbone, 1, cfg.weights, cfg.trunk_stages)
         width = face_trunk.out_channels
-        self.audio_tokens = AudioTokenizer(audio_trunk, width, cfg.attn_dim, rgb_input=cfg.share_backbone)
-        self.face_tokens = FaceTokenizer(face_trunk, width, cfg.attn_dim)
+        standardise = cfg.standardises_tokens
+        self.audio_tokens = AudioTokenizer(audio_trunk, width, cfg.attn_dim, rgb_input=cfg.share_backbone,
+                                           stride=audio_trunk.stride, standardise=standardise)
+        self.face_tokens = FaceTokenizer(face_trunk, width, cfg.attn_dim, standardise=standardise)
         self.cross = CrossModalAttention(cfg.attn_dim, cfg.attn_heads, cfg.attn_layers, cfg.attn_dropout)
         self.audio_adapt = AdaptationNetwork(cfg.attn_dim, cfg.adapt_dim, cfg.adapt_output)
         self.face_adapt = AdaptationNetwork(cfg.attn_dim, cfg.adapt_dim, cfg.adapt_output)

@@ -26,7 +26,7 @@ TRUNK_KEYS = ("audio_feat", "audio_mask", "face_feat", "face_mask")
 class FrozenTrunk(nn.Module):
     """Wraps a trunk: parameters without gradient, always in eval mode, forward under ``no_grad``.
 
-    Input and output as the wrapped trunk (``(N, C, H, W)`` -> ``(N, out_channels, H/32, W/32)``).
+    Input and output as the wrapped trunk (``(N, C, H, W)`` -> ``(N, out_channels, H/stride, W/stride)``).
     """
 
     def __init__(self, trunk: nn.Module) -> None:
@@ -36,6 +36,10 @@ class FrozenTrunk(nn.Module):
     @property
     def out_channels(self) -> int:
         return self.trunk.out_channels
+
+    @property
+    def stride(self) -> int:
+        return self.trunk.stride
 
     def train(self, mode: bool = True) -> "FrozenTrunk":
         self.training = mode
@@ -98,7 +102,7 @@ def freeze_trunks(model: nn.Module) -> nn.Module:
             if cfg.weights == "none":
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(cfg.trunk_seed + offset)
-                    fresh = build_trunk(cfg.backbone, in_ch[id(tok)], "none")
+                    fresh = build_trunk(cfg.backbone, in_ch[id(tok)], "none", cfg.trunk_stages)
                     calibrate_batchnorm(fresh, in_ch[id(tok)])
                 trunk.load_state_dict(fresh.state_dict())
             wrapped[id(trunk)] = FrozenTrunk(trunk)
@@ -166,7 +170,7 @@ class TrunkOutputs:
 def _embed_input(tokenizer: nn.Module, *args: Tensor | None) -> tuple[Tensor, Tensor]:
     """Run the tokenizer and return (its embedding's input, its mask): the trunk stage, by the model's own code."""
     seen: list[Tensor] = []
-    handle = tokenizer.embed.register_forward_hook(lambda _m, inputs, _out: seen.append(inputs[0]))
+    handle = tokenizer.embed.register_forward_hook(lambda _m, inputs, _out: seen.append(inputs[0]))  # (feat, mask)
     try:
         _, mask = tokenizer(*args)
     finally:
@@ -210,6 +214,6 @@ class FromTrunkOutputs(nn.Module):
     def forward(self, audio_feat: Tensor | None = None, audio_mask: Tensor | None = None, face_feat: Tensor | None = None,
                 face_mask: Tensor | None = None, *, dropout_free: bool = False):
         net = self.net
-        audio = (net.audio_tokens.embed(audio_feat), audio_mask) if audio_feat is not None else None
-        face = (net.face_tokens.embed(face_feat), face_mask) if face_feat is not None else None
+        audio = (net.audio_tokens.embed(audio_feat, audio_mask), audio_mask) if audio_feat is not None else None
+        face = (net.face_tokens.embed(face_feat, face_mask), face_mask) if face_feat is not None else None
         return net.forward_tokens(audio, face, dropout_free=dropout_free)

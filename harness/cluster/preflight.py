@@ -75,8 +75,21 @@ def alive_nodes() -> list[dict[str, Any]]:
     return [n for n in ray.nodes() if n.get("Alive")]
 
 
+def _result(ref: Any) -> list[str] | None:
+    """A node's problems; None for a node that is gone (it died, or Ray had not yet noticed it died when the
+    nodes were listed, e.g. a lost worker node right before `--resume`): it runs no trials, nothing to check."""
+    import ray
+    from ray.exceptions import NodeDiedError, TaskUnschedulableError, WorkerCrashedError
+
+    try:
+        return ray.get(ref)
+    except (NodeDiedError, TaskUnschedulableError, WorkerCrashedError):
+        return None
+
+
 def preflight(paths: dict[str, str], storage: Storage | None) -> list[str]:
-    """Run `check_here` on every alive node; raise PreflightError naming node and path; returns the node ids."""
+    """Run `check_here` on every alive node; raise PreflightError naming node and path; returns the ids of
+    the nodes checked (those that died meanwhile are left out)."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -91,10 +104,11 @@ def preflight(paths: dict[str, str], storage: Storage | None) -> list[str]:
     }
     failures = []
     try:
-        results = {node_id: ray.get(ref) for node_id, (_, ref) in pending.items()}
+        results = {node_id: _result(ref) for node_id, (_, ref) in pending.items()}
     finally:
         if probe is not None:
             _delete(storage, probe[0])
+    pending = {node_id: entry for node_id, entry in pending.items() if results[node_id] is not None}
     for node_id, (node, _) in pending.items():
         problems = results[node_id]
         if problems:

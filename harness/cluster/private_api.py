@@ -8,8 +8,13 @@ gone from Ray), so an upgrade re-checks each of them instead of silently changin
   (GCS, raylet, workers, agents) listens on 127.0.0.1 instead of 0.0.0.0 / ::. Ray reads it when it is
   first imported. `ray.init` has no public option for this (its hidden `_node_ip_address=127.0.0.1` is
   remapped to the machine's address). The effect is tested by `tests/harness/cluster/test_local_ports.py`.
+- `ray.tune.tune._setup_signal_catching`: where `tune.run` (behind `Tuner.fit`) gets the event that ends its
+  loop as Ctrl+C does (experiment state saved with unfinished trials still unfinished). Tune sets it from
+  a SIGINT handler only in the main thread; units fitted in threads (`harness.run.interrupt`) substitute
+  one event for the whole run. Tested end to end by `tests/harness/run/test_sweep.py` (SIGINT, resume).
 """
 from __future__ import annotations
 
 LOOPBACK_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 VERIFIED_RAY_VERSIONS = ("2.60.0",)
+TUNE_INTERRUPT_HOOK = ("ray.tune.tune", "_setup_signal_catching")  # (module, function)

@@ -108,6 +108,17 @@ class ResourcesConfig(_Section):
     progress_timeout_s: float | None = Field(
         3600.0, gt=0, description="a trial pending or running this long without a new epoch report stops the sweep "
         "with a clear message (resources that died); None waits forever")
+    concurrent_units: Literal["auto"] | int = Field(
+        "auto", description="(pair x fold) units run side by side, their trial slots shared "
+        "(harness.run.lanes): auto = as many as the cluster has trial slots (at most the units); 1 = one "
+        "unit after another")
+
+    @field_validator("concurrent_units", mode="before")
+    @classmethod
+    def _positive_units(cls, v: Any) -> Any:
+        if isinstance(v, bool) or (isinstance(v, int) and v < 1):
+            raise ValueError("must be 'auto' or a whole number of units, at least 1")
+        return v
 
     @model_validator(mode="after")
     def _one_trial_fits(self) -> "ResourcesConfig":

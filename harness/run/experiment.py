@@ -1,7 +1,9 @@
-"""A whole run (`fdan-bench sweep` or `train`): every (pair x fold) unit in turn, then the results tables.
+"""A whole run (`fdan-bench sweep` or `train`): every (pair x fold) unit, side by side
+(`harness.run.lanes`, `resources.concurrent_units`), then the results tables.
 
 A unit whose summary (`units/<key>.json`, see `harness.run.state`) exists is not run again. After
-every unit the tables are rewritten from the summaries so far and `on_results(results_dir)` is called
+every finished unit (and once more when the run stops) the tables are rewritten from the summaries so
+far, rows in the units' order whatever order they finish in, and `on_results(results_dir)` is called
 (the CLI renders leaderboard.md and plots/ there), so `report` and `compare` work on a running or a
 crashed sweep. Units with errored trials are reported at the end (`SweepFailed`); `--resume` retries them.
 """
@@ -18,6 +20,7 @@ from harness.cluster.launcher import max_resources
 from harness.cluster.resources import plan_resources, request_capacity
 from harness.config import ExperimentConfig, dump_config
 from harness.config.variants import expand_variants
+from harness.run.lanes import run_side_by_side, unit_lanes
 from harness.run.errors import SweepError, SweepFailed
 from harness.run.pairs import expand_units, pair_list
 from harness.run.state import UNITS_DIR, check_results_dir, read_unit, write_state, write_unit
@@ -110,28 +113,53 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
             if on_results is not None:
                 on_results(results)
 
-        def tag(unit: Any) -> str:
-            return f"{unit.pair} fold {unit.fold}" + (f" [{unit.variant}]" if unit.variant else "")
+        position = {unit.key: i for i, unit in enumerate(units, 1)}
 
-        summaries: list[dict[str, Any]] = []
+        def tag(unit: Any) -> str:
+            return (f"[{position[unit.key]}/{len(units)}] {unit.pair} fold {unit.fold}"
+                    + (f" [{unit.variant}]" if unit.variant else ""))
+
+        summaries: dict[str, dict[str, Any]] = {}  # by unit key; tables list them in the units' order
+        unpublished = [True]  # summaries changed since the tables were last written
+
+        def publish_all() -> None:
+            publish([summaries[u.key] for u in units if u.key in summaries])
+            unpublished[0] = False
+
         failed: list[str] = []
-        for i, unit in enumerate(units, 1):
+        for unit in units:
             if kept.get(unit.key) is not None:
-                log(f"[{i}/{len(units)}] {tag(unit)}: finished earlier, kept")
-                summaries.append(kept[unit.key])
-                continue
-            log(f"[{i}/{len(units)}] {tag(unit)}: {len(unit.labels)} classes, "
+                log(f"{tag(unit)}: finished earlier, kept")
+                summaries[unit.key] = kept[unit.key]
+        todo = [unit for unit in units if unit.key not in summaries]
+        lanes = unit_lanes(cfg.resources.concurrent_units, plan.max_concurrent_trials, len(todo))
+        if todo:
+            log(f"{len(todo)} unit(s) to run, {len(lanes)} at once (resources.concurrent_units: "
+                f"{cfg.resources.concurrent_units}), trials at once per unit: {'/'.join(map(str, sorted(set(lanes))))}")
+
+        def work(unit: Any, trials_at_once: int) -> dict[str, Any]:
+            log(f"{tag(unit)}: {len(unit.labels)} classes, "
                 f"{len(unit.train_idx)} train / {len(unit.val_idx)} val / {len(unit.test_idx)} test rows"
                 + (f", {unit.n_dropped} rows outside the shared labels dropped" if unit.n_dropped else ""))
-            summary = run_unit(unit_cfg[unit.key], unit, dirs, plan, search, resume)
+            return run_unit(unit_cfg[unit.key], unit, dirs, replace(plan, max_concurrent_trials=trials_at_once),
+                            search, resume)
+
+        def done(unit: Any, summary: dict[str, Any]) -> None:  # in this (the driver's main) thread only
             write_unit(results, summary)
-            if summary.get("failed"):
-                log(f"[{i}/{len(units)}] {tag(unit)}: NOT finished: {summary['failed']}")
+            if summary.get("failed") and unit.key not in summaries:
+                log(f"{tag(unit)}: NOT finished: {summary['failed']}")
                 failed.append(f"{tag(unit)}: {summary['failed']}")
-            summaries.append(summary)
-            publish(summaries)
-        if all(kept.get(unit.key) is not None for unit in units):
-            publish(summaries)  # every unit was kept: rewrite the tables and report anyway
+            elif not summary.get("failed"):
+                log(f"{tag(unit)}: finished")
+            summaries[unit.key] = summary
+            unpublished[0] = True
+            publish_all()
+
+        try:
+            run_side_by_side(todo, lanes, work, done)
+        finally:  # also when stopped (every unit kept, or Ctrl+C cut a publish short): every unit recorded so far
+            if summaries and unpublished[0]:
+                publish_all()
     if failed:
         raise SweepFailed(f"{len(failed)} of {len(units)} unit(s) not finished (the others are recorded):\n"
                           + "\n".join(failed))

@@ -28,7 +28,7 @@ from fdan.train import build_optimizer, build_scheduler, seed_everything, train_
 from harness.run.checkpoint import (
     CHECKPOINT_FILE, load_checkpoint, restore_rng, rng_state, save_checkpoint, set_loader_epoch,
 )
-from harness.run.faults import maybe_fail
+from harness.run.faults import maybe_fail, maybe_hold
 from harness.run.modality_eval import evaluate_heads
 
 
@@ -81,7 +81,8 @@ def build_model(model_cfg: dict[str, Any], num_classes: int) -> torch.nn.Module:
 
     cfg = ModelConfig.model_validate({**model_cfg, "num_classes": num_classes})
     if cfg.freeze_backbone:  # the trunks are dropped for their cached outputs: not worth freezing (seeding) first
-        model = create_model(**{**cfg.model_dump(), "freeze_backbone": False})
+        model = create_model(**{**cfg.model_dump(), "freeze_backbone": False,
+                                "token_standardise": "on" if cfg.standardises_tokens else "off"})
         model.cfg = cfg
         model = FromTrunkOutputs(model)
     else:
@@ -170,13 +171,15 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
         best = float(state.get("best_score", best))
 
     for epoch in range(start_epoch, train_cfg.epochs + 1):
-        maybe_fail(epoch)  # fault injection of the failure tests (harness.run.faults); a no-op otherwise
+        maybe_hold(epoch)  # fault injection of the failure tests (harness.run.faults); no-ops otherwise
+        maybe_fail(epoch)
         for offset, dl in enumerate((train_loader, target_loader)):  # the order depends on (seed, epoch) only
             set_loader_epoch(dl, train_cfg.seed + offset, epoch)
         losses, step = train_epoch(model, train_loader, optimizer, scheduler, train_cfg, step=step,
                                    total_steps=total_steps, device=device, target_loader=target_loader)
         metrics: dict[str, Any] = {"epoch": epoch, **{f"train_{k}": float(v) for k, v in losses.items()},
-                                   "attempt_start_epoch": start_epoch}  # > 1: this attempt resumed a checkpoint
+                                   "attempt_start_epoch": start_epoch,  # > 1: this attempt resumed a checkpoint
+                                   "unit_key": unit.get("key")}  # checked against its unit (harness.run.unit)
         metrics.update(eval_metrics("val", evaluate_heads(plain, val_loader, len(labels), device, amp=train_cfg.amp)))
         if test_loader is not None:
             metrics.update(eval_metrics("test", evaluate_heads(plain, test_loader, len(labels), device, amp=train_cfg.amp)))

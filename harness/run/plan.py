@@ -5,7 +5,8 @@ pair whose corpora are prepared is expanded exactly (`harness.run.pairs.expand_p
 folds are reported as unknown until prepared (with the reason: root missing, or not prepared yet).
 Concurrency: how many trials fit at once into the cluster's resources now (the local machine, or the
 joined cluster's present resources) and at its configured maximum (a launcher config's node types at
-their `max_workers`, `--cluster cluster.yaml`).
+their `max_workers`, `--cluster cluster.yaml`), and how many units share them side by side
+(`harness.run.lanes.unit_lanes`).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from harness.cluster.launcher import max_resources
 from harness.cluster.resources import trial_demand, trials_fit, wants_gpu
 from harness.config import ExperimentConfig
+from harness.run.lanes import unit_lanes
 from harness.run.pairs import PairError, expand_pair, pair_list, pair_name
 
 
@@ -98,8 +100,9 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
         units = "folds: unknown until prepared" if p.units is None else f"{p.units} unit(s)"
         lines.append(f"  {p.pair}: {units}" + (f" ({p.note})" if p.note and p.units is not None else ""))
     unknown = len(pairs) - len(known)
+    total_units = max(1, sum(known) + unknown)  # every pair has at least one unit
     if unknown:
-        low = sum(known) + unknown  # every pair has at least one unit
+        low = sum(known) + unknown
         lines.append(f"total: at least {low} unit(s) = {low * trials} trial(s) ({unknown} pair(s) count as one unit "
                      f"until their corpora are prepared: fdan-bench prepare)")
     else:
@@ -121,11 +124,14 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
         if at_once < 1:
             line = f"concurrency {label}: {_fmt(resources)} -> no trial fits (one needs {demand})"
         else:
+            lanes = unit_lanes(res.concurrent_units, at_once, total_units)
             line = (f"concurrency {label}: {_fmt(resources)} -> {at_once} trial(s) at once on "
                     f"{'GPU' if gpu else 'CPU'} workers ({demand} each"
-                    + (f", capped by search.max_concurrent_trials={limit}" if limit and limit < fits else "") + ")")
+                    + (f", capped by search.max_concurrent_trials={limit}" if limit and limit < fits else "") + ")"
+                    + f"; {len(lanes)} unit(s) side by side, up to {min(max(lanes), trials)} trial(s) of each at once")
         if unknown_types:
             line += f"; node types without declared resources, not counted: {', '.join(unknown_types)}"
         lines.append(line)
-    lines.append(f"units run one after another (one Tuner each): at most {trials} trial(s) of a unit at a time")
+    lines.append(f"units side by side: resources.concurrent_units = {res.concurrent_units} (auto: one unit per trial "
+                 "slot; each unit's share of the slots caps its trials at once)")
     return "\n".join(lines)

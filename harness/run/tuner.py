@@ -11,6 +11,8 @@ Without a search (`fdan-bench train`) a unit has one trial at the config's own s
 """
 from __future__ import annotations
 
+import math
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,10 @@ def trial_payload(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], 
         from fdan.features.token_cache import prepare_tokens
 
         for name in dict.fromkeys((unit.source, unit.target)):
-            prepare_tokens(dirs[name], cfg.model)
+            # units side by side: the first computes a corpus' tokens, the others wait and hit the cache
+            # (its directory is renamed into place complete, so even concurrent writers would agree)
+            with _token_lock(str(dirs[name])):
+                prepare_tokens(dirs[name], cfg.model)
     return {
         "model": model, "train": cfg.train.model_dump(mode="json"), "executor": choose_executor(model, plan),
         "space": {k: d.model_dump(mode="json") for k, d in space.items()},
@@ -48,6 +53,15 @@ def trial_payload(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], 
         "max_failures": cfg.resources.max_failures,
         **storage_fields(experiment_storage(cfg)), "selection_key": cfg.protocol.selection_key,
     }
+
+
+_TOKEN_LOCKS: dict[str, threading.Lock] = {}
+_TOKEN_LOCKS_GUARD = threading.Lock()
+
+
+def _token_lock(featureset_dir: str) -> threading.Lock:
+    with _TOKEN_LOCKS_GUARD:
+        return _TOKEN_LOCKS.setdefault(featureset_dir, threading.Lock())
 
 
 def experiment_storage(cfg: ExperimentConfig) -> Storage:
@@ -94,7 +108,7 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: Reso
     path = storage.join(name)
     # An in-trial (`tune`) trial does its worker's job itself, so it holds the worker's CPUs too.
     cpus = plan.driver_cpus + (plan.num_workers * plan.cpus_per_worker if payload.get("executor") == "tune" else 0)
-    trainable = tune.with_resources(tune.with_parameters(run_trial, payload=payload), {"CPU": cpus})
+    trainable = tune.with_resources(tune.with_parameters(unit_trainable(run_trial, name), payload=payload), {"CPU": cpus})
     if tune.Tuner.can_restore(path, storage_filesystem=storage.filesystem):
         if not resume:
             raise SweepError(f"a Tune experiment already exists at {cfg.storage_path.rstrip('/')}/{name}; "
@@ -133,16 +147,38 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: Reso
     )
 
 
+def unit_trainable(run_trial: Any, tune_experiment: str) -> Any:
+    """`run_trial` under a name of its own per unit (`run_trial_<sha1(tune experiment)[:10]>`, the same on resume).
+
+    Tune keeps a trainable, and `tune.with_parameters` its payload, in process-global registries keyed by
+    the function's name (and its `str`): under one shared name, a unit whose Tuner starts while another
+    unit's trials are still pending replaces that unit's payload, and those trials then train on the
+    other unit's rows (seen: two folds with identical trials, one of them tested on its own training speaker).
+    """
+    import hashlib
+
+    name = f"run_trial_{hashlib.sha1(tune_experiment.encode()).hexdigest()[:10]}"
+
+    def trainable(config: dict, payload: dict) -> Any:
+        return run_trial(config, payload=payload)
+
+    trainable.__name__ = trainable.__qualname__ = name
+    return trainable
+
+
 def guards(cfg: ExperimentConfig, name: str) -> dict[str, Any]:
-    """Tune retries of a failed trial (it resumes from its latest checkpoint) and the progress watchdog."""
+    """Tune retries of a failed trial (it resumes from its latest checkpoint), the progress watchdog and the
+    start gate of units side by side."""
     from ray import tune
 
+    from harness.run.tune_start import StartGate
     from harness.run.watchdog import ProgressWatchdog
 
-    out: dict[str, Any] = {"failure_config": tune.FailureConfig(max_failures=cfg.resources.max_failures)}
+    out: dict[str, Any] = {"failure_config": tune.FailureConfig(max_failures=cfg.resources.max_failures),
+                           "callbacks": [StartGate()]}  # the next unit's Tuner may start (harness.run.tune_start)
     if cfg.resources.progress_timeout_s is not None:
         watchdog = ProgressWatchdog(name, cfg.resources.progress_timeout_s)
-        out.update(callbacks=[watchdog], stop=watchdog)
+        out.update(callbacks=[*out["callbacks"], watchdog], stop=watchdog)
     return out
 
 
@@ -150,12 +186,15 @@ def trial_records(grid: Any, cfg: ExperimentConfig, expected: int, searching: bo
     """One record per trial, or SweepInterrupted when Tune stopped early (e.g. SIGINT).
 
     Statuses come from the experiment state Tune saved before it shut its trials down: in memory,
-    shutdown marks interrupted trials TERMINATED, on disk they are still PENDING / RUNNING.
+    shutdown marks interrupted trials TERMINATED, on disk they are still PENDING / RUNNING. An errored
+    trial is taken from memory (`grid`: never ERROR for an interrupted one): Tune saves a trial whose
+    actor died with its node as still RUNNING (its saved state is not refreshed when it errors).
     """
     from ray.tune import ExperimentAnalysis
 
     analysis = ExperimentAnalysis(grid.experiment_path, storage_filesystem=experiment_storage(cfg).filesystem)
-    saved = {t.trial_id: t.status for t in analysis.trials}
+    errored = {str(r.path).rstrip("/") for r in grid if r.error is not None}
+    saved = {t.trial_id: "ERROR" if str(t.path).rstrip("/") in errored else t.status for t in analysis.trials}
     unfinished = [tid for tid, status in saved.items() if status not in ("TERMINATED", "ERROR")]
     if unfinished or len(saved) < expected:
         raise SweepInterrupted(f"{len(saved) - len(unfinished)} of {expected} trials of this unit finished")
@@ -166,7 +205,7 @@ def trial_records(grid: Any, cfg: ExperimentConfig, expected: int, searching: bo
         config = trial.config or {}
         params = decode(space, config) if space and all(k in config for k in tune_space(space)) else {}
         params = {k.rpartition(".")[2]: v for k, v in params.items()}
-        status = "error" if trial.status == "ERROR" else "completed"
+        status = "error" if saved[trial.trial_id] == "ERROR" else "completed"
         history = clean_history(frames.get(trial.trial_id))
         if "checkpoint_path" not in history and "reused_from" not in history and not history.empty:
             history = with_tune_checkpoints(history, trial.path, experiment_storage(cfg).filesystem)
@@ -191,4 +230,18 @@ def trial_marks(record: TrialRecord, executor: str) -> dict[str, Any]:
     """Trials-table columns saying how a trial ran: `executor` (tune | train) and `reused_from` (the trial
     whose result a repeated configuration replays; None when the trial trained)."""
     reused = record.history["reused_from"].dropna() if "reused_from" in record.history else []
-    return {"executor": executor, "reused_from": str(reused.iloc[0]) if len(reused) else None}
+    return {"executor": executor, "reused_from": str(reused.iloc[0]) if len(reused) else None,
+            **trial_times(record.history)}
+
+
+def trial_times(history: Any) -> dict[str, float | None]:
+    """`started_at` / `ended_at` (Unix seconds) of a trial, from what Tune adds to every report: `timestamp`
+    (when it came, whole seconds) and `time_total_s` (the trial's running time by then). They show which
+    trials ran side by side; None when the trial reported nothing."""
+    import pandas as pd
+
+    if history.empty or "timestamp" not in history or "time_total_s" not in history:
+        return {"started_at": None, "ended_at": None}
+    stamps = pd.to_numeric(history["timestamp"], errors="coerce")
+    start, end = float((stamps - pd.to_numeric(history["time_total_s"], errors="coerce")).min()), float(stamps.max())
+    return {"started_at": None if math.isnan(start) else start, "ended_at": None if math.isnan(end) else end}

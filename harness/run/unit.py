@@ -8,7 +8,7 @@ from harness.cluster.resources import ResourcePlan
 from harness.config import ExperimentConfig
 from harness.results.columns import HEADS
 from harness.run.collect import select, setting_columns, tidy_rows, trial_row
-from harness.run.errors import SweepStalled
+from harness.run.errors import SweepError, SweepStalled
 from harness.run.pairs import WorkUnit
 from harness.run.tuner import build_tuner, expected_trials, tune_name, trial_marks, trial_payload, trial_records
 
@@ -24,16 +24,19 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     among the surviving trials would silently search a smaller space.
     """
     from harness.run.heldout import evaluate_remote
+    from harness.run.tune_start import one_start_at_a_time
     from harness.run.watchdog import stall_verdict
 
     searching = search and bool(cfg.search.space)
     payload = trial_payload(cfg, unit, dirs, plan, searching)
-    grid = build_tuner(cfg, unit, payload, plan, search, resume).fit()
+    with one_start_at_a_time():  # Tune's start-up is not thread-safe; units run side by side after it
+        grid = build_tuner(cfg, unit, payload, plan, search, resume).fit()
     stalled = stall_verdict(tune_name(cfg, unit))
     if stalled:  # the whole sweep stops: the units after it would wait on the same lost resources
         raise SweepStalled(f"{unit.pair} fold {unit.fold}: {stalled}. Check the cluster (`ray status`), then "
                            "continue with --resume")
     records = trial_records(grid, cfg, expected_trials(cfg, search), searching)
+    check_trials_ran_unit(records, unit.key)
     ids = {"experiment": cfg.name, "pair": unit.pair, "source": unit.source, "target": unit.target, "fold": unit.fold,
            "variant": unit.variant}
     key = cfg.protocol.selection_key
@@ -87,3 +90,14 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
             if extra.get("failed"):
                 summary["failed"] = f"re-run with another seed: {extra['failed']}"
     return summary
+
+
+def check_trials_ran_unit(records: list, key: str) -> None:
+    """SweepError when a trial reported another unit's key: it trained on that unit's rows, and its test
+    figures could come from its own training speakers (the guard against payload mix-ups between units
+    that run side by side, `harness.run.tuner.unit_trainable`)."""
+    for record in records:
+        seen = set(record.history["unit_key"].dropna()) if "unit_key" in record.history else set()
+        if seen - {key}:
+            raise SweepError(f"trial {record.trial_id} of unit {key} trained on unit {sorted(seen - {key})[0]}'s rows: "
+                             "results of this unit are not valid (a Tune trainable registered twice under one name?)")

@@ -139,3 +139,33 @@ def test_mask_inputs_are_checked(model):
         model(mel, faces, face_mask=torch.ones(2, 2, dtype=torch.bool))
     with pytest.raises(ValueError, match="rows"):
         model(mel, faces[:1])
+
+
+@pytest.mark.parametrize("train_mode", [False, True])
+def test_standardised_tokens_of_a_two_stage_trunk_ignore_padding(train_mode):
+    """trunk_stages=2 (stride 8) with token standardisation: padding changes nothing, in eval (running
+    statistics) and in training mode (batch statistics over the valid tokens only)."""
+    torch.manual_seed(0)
+    net = create_model("fdan", **{**TINY, "trunk_stages": 2, "token_standardise": "on", "dropout": 0.0,
+                                  "attn_dropout": 0.0}).train(train_mode)
+    assert net.audio_tokens.stride == 8 and net.audio_tokens.embed.standardise is not None
+    mel, faces = _inputs(b=3, t=70)
+    lengths = torch.tensor([70, 45, 9])
+    mel = torch.where(torch.arange(70) < lengths.view(3, 1, 1, 1), mel, torch.tensor(-11.5))
+    with torch.no_grad():
+        short = net(mel, faces, lengths)
+        long = net(_pad(mel, 150, 7.0), faces, lengths)
+    _close(short, long)
+
+
+def test_token_standardisation_statistics_come_from_valid_tokens_only():
+    from fdan.model.tokenizers import _Embed
+
+    embed = _Embed(4, 8, standardise=True).train()
+    feat = torch.randn(2, 5, 4)
+    mask = torch.tensor([[True, True, True, False, False], [True, True, False, False, False]])
+    padded = torch.where(mask[..., None], feat, torch.tensor(1e3))  # whatever the padding holds
+    embed(padded, mask)
+    torch.testing.assert_close(embed.standardise.running_mean, 0.1 * feat[mask].mean(0))
+    assert "auto" == create_model("fdan", **TINY).cfg.token_standardise
+    assert create_model("fdan", **TINY).audio_tokens.embed.standardise is None  # trained trunks: off by default

@@ -62,3 +62,36 @@ def test_missing_imagenet_vgg_file_is_a_clear_error(tmp_path, monkeypatch) -> No
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     with pytest.raises(WeightsError, match="vgg19-dcbb9e9d.pth.*never downloads"):
         build_trunk("vgg19", weights="imagenet")
+
+
+@pytest.mark.parametrize("backbone, widths", [("resnet18", (64, 128, 256, 512)), ("resnet50", (256, 512, 1024, 2048)),
+                                              ("vgg16", (128, 256, 512, 512))])
+def test_trunk_stages_set_width_and_stride(backbone: str, widths: tuple[int, ...]) -> None:
+    x = torch.randn(1, 1, 32, 64)
+    for stages, width in enumerate(widths, 1):
+        trunk = build_trunk(backbone, 1, "none", stages)
+        assert (trunk.out_channels, trunk.stride) == (width, 2 ** (stages + 1))
+        with torch.no_grad():
+            assert trunk(x).shape == (1, width, 32 // trunk.stride, 64 // trunk.stride)
+    with pytest.raises(ValueError, match="stages must be 1, 2, 3 or 4"):
+        build_trunk(backbone, 1, "none", 5)
+
+
+def test_a_truncated_trunk_is_the_prefix_of_the_whole_one(tmp_path) -> None:
+    """Pretrained weights load into fewer stages too: the truncated trunk computes the whole network's prefix."""
+    torch.manual_seed(2)
+    net = models.resnet18().eval()
+    path = tmp_path / "r18.pth"
+    torch.save(net.state_dict(), path)
+    ref, state = _torchvision_vgg_state("D")
+    vgg_path = tmp_path / "vgg16.pth"
+    torch.save(state, vgg_path)
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        for stages in (1, 2, 3):
+            torch.testing.assert_close(VGGTrunk("vgg16", 3, str(vgg_path), stages)(x), ref[: [9, 16, 23][stages - 1] + 1](x))
+        prefix = torch.nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2)
+        torch.testing.assert_close(ResNetTrunk("resnet18", 3, str(path), 2).eval()(x), prefix(x))
+    assert ModelConfig(trunk_stages=2).trunk_stages == 2
+    with pytest.raises(ValueError):
+        ModelConfig(trunk_stages=0)

@@ -137,3 +137,14 @@ def test_unfrozen_models_are_refused() -> None:
     model = create_model(**{**MODEL, "freeze_backbone": False})
     with pytest.raises(ValueError, match="frozen"):
         FromTrunkOutputs(model)
+
+
+def test_trunk_stages_are_part_of_the_token_key_and_standardise_the_cached_path(features: Path) -> None:
+    two = {**MODEL, "trunk_stages": 2}
+    assert token_dir(features, ModelConfig(**two)) != token_dir(features, ModelConfig(**MODEL))
+    assert token_dir(features, ModelConfig(**{**MODEL, "trunk_stages": 4})) == token_dir(features, ModelConfig(**MODEL))
+    tokens = TokenSet.open(features, two)
+    assert (tokens.arrays["audio_mask"].sum(1) == np.ceil(FeatureSet.open(features).mel_len / 8)).all()
+    seed_everything(0)
+    cached = FromTrunkOutputs(create_model(**two))
+    assert cached.net.audio_tokens.embed.standardise is not None  # frozen trunks: standardised (auto)

@@ -26,3 +26,13 @@ def test_harness_uses_no_private_ray_name():
     offenders = [f"{p.relative_to(root)}: {n}" for p in root.rglob("*.py") for n in needles
                  if n in p.read_text() and p.name != "private_api.py"]
     assert not offenders
+
+
+def test_tune_still_asks_the_interrupt_hook_for_its_stop_event():
+    import importlib
+
+    from harness.cluster.private_api import TUNE_INTERRUPT_HOOK
+
+    module = importlib.import_module(TUNE_INTERRUPT_HOOK[0])
+    assert callable(getattr(module, TUNE_INTERRUPT_HOOK[1], None))
+    assert f"experiment_interrupted_event = {TUNE_INTERRUPT_HOOK[1]}()" in inspect.getsource(module.run)

@@ -48,6 +48,9 @@ def test_baselines_sweep_writes_rows_per_method_and_paired_tests(tmp_path: Path)
         assert set(rows["head"]) == heads and len(rows) == len(heads) * n_test and rows["utterance_id"].nunique() == n_test
         probs = rows[[c for c in rows.columns if c.startswith("prob_")]].dropna(axis=1)
         assert ((probs.sum(axis=1) - 1).abs() < 1e-4).all()
+    # 2 trial slots (num_cpus 2, 1 CPU a trial), resources.concurrent_units: auto -> two units side by side
+    spans = sorted(zip(trials["started_at"], trials["ended_at"], trials["variant"]))
+    assert any(a_end > b_start and a_var != b_var for (_, a_end, a_var), (b_start, _, b_var) in zip(spans, spans[1:]))
     board = (results / "leaderboard.md").read_text()
     assert "| dann |" in board and "| fdan |" in board
     cmp = run_cli("compare", str(results), "--stats", "--n-boot", "200", "--out", str(tmp_path / "cmp.csv"))

@@ -73,3 +73,15 @@ def test_small_frozen_cpu_trials_run_in_the_tune_trial(frozen: bool, workers: in
                         driver_cpus=0.5, max_concurrent_trials=1, torch_threads=1)
     assert choose_executor({"freeze_backbone": frozen}, plan) == expected
 
+
+
+def test_trial_models_of_frozen_trunks_standardise_their_tokens():
+    """`build_model` drops the frozen trunks for their cached outputs: the `auto` standardisation must still
+    follow `freeze_backbone` (it once built the model as unfrozen, and frozen random trunks then learned nothing)."""
+    from harness.run.loop import build_model
+
+    base = {"backbone": "resnet18", "attn_dim": 16, "attn_heads": 2, "adapt_dim": 16}
+    frozen = build_model({**base, "freeze_backbone": True, "trunk_stages": 2}, 3)
+    assert frozen.net.audio_tokens.embed.standardise is not None and frozen.net.face_tokens.embed.standardise is not None
+    assert build_model({**base, "freeze_backbone": False}, 3).audio_tokens.embed.standardise is None
+    assert build_model({**base, "freeze_backbone": True, "token_standardise": "off"}, 3).net.audio_tokens.embed.standardise is None

@@ -54,6 +54,8 @@ def test_prepared_corpus_gives_exact_units(tmp_path):
     assert "s→missing: folds: unknown until prepared" in text and f"root {tmp_path / 'none'} missing" in text
     assert "at least 4 unit(s) = 16 trial(s)" in text
     assert "7 CPU, 0 GPU -> 4 trial(s) at once on CPU workers (1.5 CPU each)" in text
+    assert "; 4 unit(s) side by side, up to 1 trial(s) of each at once" in text  # 4 slots, at least 4 units
+    assert "resources.concurrent_units = auto" in text
 
 
 def test_launcher_capacity_is_capped_by_max_workers_and_names_undeclared_types(tmp_path):

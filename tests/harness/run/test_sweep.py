@@ -1,7 +1,10 @@
 """End to end on a local Ray cluster: a real sweep (Optuna + ASHA, Train V2 trials) over 2 pairs on tiny
 synthetic corpora, interrupted with SIGINT part-way, then finished with `--resume`.
 
-One sweep serves both checks (each Ray trial costs tens of seconds on 2 cores):
+One sweep serves both checks (each Ray trial costs tens of seconds on 2 cores); it runs its units one
+after another (`resources.concurrent_units: 1`, which the trials' start and end times show), so the
+interruption lands at a known point; SIGINT reaches the unit's Tuner, fitted in a thread
+(`harness.run.interrupt`). Units side by side: `test_baselines_e2e.py`.
 - interrupted after the first unit is done and the second unit's first trial has finished (the tables and
   leaderboard then hold the first unit: they are rewritten after every unit);
 - the resumed run keeps those finished trials (their Tune results are byte-identical afterwards)
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -52,7 +56,8 @@ def experiment(tmp: Path) -> dict:
                    "space": {"model.attn_heads": {"type": "choice", "values": [1, 2]},
                              "train.lmmd_weight": {"type": "loguniform", "low": 0.5, "high": 10.0},
                              "train.bandwidths": {"type": "choice", "values": [None, [0.5, 1.0, 2.0]]}}},
-        "resources": {"workers_per_trial": 1, "cpus_per_worker": 0.5, "cpus_per_trial_driver": 0.5},
+        "resources": {"workers_per_trial": 1, "cpus_per_worker": 0.5, "cpus_per_trial_driver": 0.5, "num_cpus": 2,
+                      "concurrent_units": 1},
     }
 
 
@@ -61,9 +66,9 @@ def sweep_cmd(config: Path, *extra: str) -> list[str]:
 
 
 def trial_dirs(results: Path) -> list[Path]:
-    """Tune trial dirs of the cross-corpus unit, in start order (`run_trial_<id>_<n>_...`)."""
+    """Tune trial dirs of the cross-corpus unit, in start order (`run_trial_<unit hash>_<id>_<n>_...`)."""
     dirs = [p for p in (results / "ray" / CROSS_DIR).glob("run_trial_*") if p.is_dir()]
-    return sorted(dirs, key=lambda p: int(p.name.split("_")[3]))
+    return sorted(dirs, key=lambda p: int(re.search(r"_[0-9a-f]{5}_(\d{5})(?:_|$)", p.name).group(1)))
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +125,10 @@ def test_resume_finishes_without_repeating_finished_trials(resumed_sweep):
     kept_ids = {name.split("_")[2] for name in resumed_sweep["kept"]}
     assert kept_ids <= set(trials["trial_id"])
     assert set(trials["status"]) <= {"completed", "early_stopped"}
+    # concurrent_units: 1 -> every trial of the first unit ended before the second unit's first one started
+    first, second = trials[trials["pair"] == "synth-studio"], trials[trials["pair"] == CROSS]
+    assert (trials["started_at"] < trials["ended_at"]).all()
+    assert first["ended_at"].max() <= second["started_at"].min()
 
 
 def test_tables_leaderboard_and_plots(resumed_sweep):

@@ -1,7 +1,13 @@
-"""Sweep plumbing without Ray: resource planning, per-trial tables, selection, resume guards."""
+"""Sweep plumbing without Ray: resource planning, per-trial tables, selection, resume guards, units side by side."""
 from __future__ import annotations
 
 import math
+import os
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -11,7 +17,9 @@ from harness.run.collect import TrialRecord, best_epoch, clean_history, select, 
 from harness.config import dump_config, validate_config
 from harness.cluster.auth import choose_auth_mode
 from harness.cluster.resources import ResourceError, plan_resources
-from harness.run.errors import SweepError
+from harness.run.errors import SweepError, SweepFailed, SweepInterrupted, SweepStalled
+from harness.run.lanes import unit_lanes
+from harness.run.pairs import WorkUnit
 from harness.run.state import STATE_FILE, check_results_dir
 
 
@@ -103,3 +111,172 @@ def test_corpora_used_once_each_in_order():
     c = validate_config({"name": "u", "corpora": {n: {"importer": "synth", "root": "/x"} for n in "abc"},
                          "pairs": {"within": ["b"], "cross": [{"source": "b", "target": "a"}]}})
     assert corpora_used(c) == ["b", "a"]
+
+
+# --- units side by side (harness.run.lanes) with run_unit replaced: scheduling, tables, failures, resume ---
+
+
+
+def test_lanes_share_the_trial_slots_and_never_exceed_them():
+    assert unit_lanes("auto", 2, 5) == [1, 1]  # one unit per slot: units run their trials one by one
+    assert unit_lanes("auto", 5, 2) == [3, 2]  # fewer units than slots: every unit at once, slots shared out
+    assert unit_lanes(1, 8, 5) == [8]  # one unit at a time with every slot (the old behaviour)
+    assert unit_lanes(4, 2, 5) == [1, 1]  # never more live trials than slots (Train drivers would starve workers)
+    assert unit_lanes("auto", 4, 0) == []
+    for setting, slots, units in [("auto", 7, 3), (2, 9, 4), ("auto", 1, 1), (3, 3, 10)]:
+        assert sum(unit_lanes(setting, slots, units)) == slots
+
+
+class FakeUnits:
+    """run_experiment with everything Ray replaced: `run_unit` records when each unit ran and in which lane."""
+
+    def __init__(self, monkeypatch, tmp_path, n_units=4, cpus=2, **resources):
+        import harness.results.io
+        import harness.run.corpora
+        import harness.run.experiment as experiment
+
+        self.cfg = cfg(tmp_path, resources=resources)
+        self.units = [WorkUnit("a", "a", f, ("x",), (0,), (1,), (2,)) for f in range(n_units)]
+        self.spans: dict[int, tuple[float, float, int]] = {}
+        self.published: list[list[int]] = []
+        self.lines: list[str] = []
+        self.behaviour = {}  # fold -> callable(fold) run inside the fake unit (sleep, raise, ...)
+        self.lock = threading.Lock()
+
+        @contextmanager
+        def fake_cluster(cfg_, address):
+            yield {"CPU": float(cpus)}
+
+        monkeypatch.setattr(experiment, "ray_cluster", fake_cluster)
+        monkeypatch.setattr(experiment, "check_nodes", lambda *a, **k: None)
+        monkeypatch.setattr(experiment, "open_feature_set", lambda *a: SimpleNamespace(manifest=None))
+        monkeypatch.setattr(experiment, "expand_units", lambda cfg_, manifests: list(self.units))
+        monkeypatch.setattr(experiment, "run_unit", self.run_unit)
+        monkeypatch.setattr(harness.run.corpora, "check_roots", lambda *a: None)
+        monkeypatch.setattr(harness.run.corpora, "prepare_corpora", lambda *a: {"a": tmp_path})
+        monkeypatch.setattr(harness.results.io, "write_results",
+                            lambda out, trials, **k: self.published.append(trials["fold"].tolist()))
+
+    def run_unit(self, cfg_, unit, dirs, plan, search, resume):
+        start = time.monotonic()
+        self.behaviour.get(unit.fold, lambda fold: time.sleep(0.3))(unit.fold)
+        with self.lock:
+            self.spans[unit.fold] = (start, time.monotonic(), plan.max_concurrent_trials)
+        row = {"pair": unit.pair, "fold": unit.fold, "selected": True}
+        return {"key": unit.key, "trials": [row], "metrics": [], "confusions": [], "failed": None}
+
+    def run(self, resume=False):
+        from harness.run.experiment import run_experiment
+
+        return run_experiment(self.cfg, resume=resume, log=self.lines.append)
+
+    def most_at_once(self) -> int:
+        spans = list(self.spans.values())
+        return max(sum(s <= t < e for s, e, _ in spans) for t, _, _ in spans)
+
+
+def test_units_run_side_by_side_in_the_cluster_slots(monkeypatch, tmp_path):
+    fake = FakeUnits(monkeypatch, tmp_path, n_units=4, cpus=2)  # 2 trial slots, auto: 2 units at once
+    results = fake.run()
+    assert fake.most_at_once() == 2 and {lanes for _, _, lanes in fake.spans.values()} == {1}
+    assert sorted(p.name for p in (results / "units").glob("*.json")) == [f"a__fold{f}.json" for f in range(4)]
+    assert fake.published[-1] == [0, 1, 2, 3]
+    assert any("4 unit(s) to run, 2 at once" in line for line in fake.lines)
+    assert any(line.startswith("[3/4] a fold 2: ") for line in fake.lines)  # every unit's lines carry its tag
+
+
+def test_one_unit_at_a_time_with_every_slot(monkeypatch, tmp_path):
+    fake = FakeUnits(monkeypatch, tmp_path, n_units=3, cpus=4, concurrent_units=1)
+    fake.run()
+    spans = [fake.spans[f] for f in range(3)]
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # strictly one after another, in order
+    assert {lanes for _, _, lanes in spans} == {4}
+
+
+def test_tables_list_units_in_their_order_not_completion_order(monkeypatch, tmp_path):
+    fake = FakeUnits(monkeypatch, tmp_path, n_units=3, cpus=3)
+    fake.behaviour[0] = lambda fold: time.sleep(1.0)  # unit 0 finishes last
+    fake.run()
+    assert fake.published[0] in ([1], [2]) and fake.published[-1] == [0, 1, 2]
+    assert all(p == sorted(p) for p in fake.published)
+
+
+def test_a_failed_unit_does_not_stop_the_others_and_resume_retries_only_it(monkeypatch, tmp_path):
+    fake = FakeUnits(monkeypatch, tmp_path, n_units=3, cpus=2)
+    original = fake.run_unit
+
+    def failing(cfg_, unit, *rest):
+        summary = original(cfg_, unit, *rest)
+        return {**summary, "failed": "1 of 1 trial(s) errored"} if unit.fold == 1 else summary
+
+    import harness.run.experiment as experiment
+
+    monkeypatch.setattr(experiment, "run_unit", failing)
+    with pytest.raises(SweepFailed, match=r"1 of 3 unit\(s\) not finished[\s\S]*\[2/3\] a fold 1"):
+        fake.run()
+    assert set(fake.spans) == {0, 1, 2}
+    assert (fake.cfg.results_dir / "units" / "a__fold1.failed.json").is_file()
+    assert fake.published[-1] == [0, 1, 2]  # the failed unit's trials are shown too
+    fake.spans.clear()
+    monkeypatch.setattr(experiment, "run_unit", original)
+    fake.run(resume=True)
+    assert set(fake.spans) == {1}  # kept units are not run again
+    assert sum("finished earlier, kept" in line for line in fake.lines) == 2
+    assert not (fake.cfg.results_dir / "units" / "a__fold1.failed.json").exists()
+
+
+def test_a_stalled_unit_stops_the_run_and_starts_no_further_unit(monkeypatch, tmp_path):
+    fake = FakeUnits(monkeypatch, tmp_path, n_units=4, cpus=1)  # one lane: unit 0, then 1, ...
+
+    def stall(fold):
+        raise SweepStalled("a fold 1: trial x never got its resources")
+
+    fake.behaviour[1] = stall
+    with pytest.raises(SweepStalled, match="never got its resources"):
+        fake.run()
+    assert set(fake.spans) == {0}  # units 2 and 3 never started
+    assert fake.published[-1] == [0]
+
+
+def test_ctrl_c_stops_every_running_unit_then_resume_continues(monkeypatch, tmp_path):
+    from harness.run.interrupt import stop_requested
+
+    fake = FakeUnits(monkeypatch, tmp_path, n_units=4, cpus=2)
+    seen_stop = []
+
+    def interrupted_unit(fold):  # like a Tuner in a thread: it ends when the run asks it to stop
+        if fold == 0:
+            time.sleep(0.2)
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C: KeyboardInterrupt in the main (driver) thread
+        deadline = time.monotonic() + 10
+        while not stop_requested() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        seen_stop.append(stop_requested())
+        raise SweepInterrupted("1 of 2 trials of this unit finished")
+
+    fake.behaviour[0] = fake.behaviour[1] = interrupted_unit
+    with pytest.raises(SweepInterrupted, match=r"2 unit\(s\) stopped before they finished, 2 not started"):
+        fake.run()
+    assert seen_stop == [True, True] and not fake.spans  # both running units stopped; units 2, 3 never started
+    fake.behaviour.clear()
+    fake.run(resume=True)
+    assert set(fake.spans) == {0, 1, 2, 3}
+
+
+def test_tune_interrupt_hook_is_one_event_in_threads_and_restored_after():
+    import importlib
+
+    from harness.cluster.private_api import TUNE_INTERRUPT_HOOK
+    from harness.run.interrupt import request_stop, stoppable
+
+    module = importlib.import_module(TUNE_INTERRUPT_HOOK[0])
+    original = getattr(module, TUNE_INTERRUPT_HOOK[1])
+    got = []
+    with stoppable():
+        thread = threading.Thread(target=lambda: got.append(getattr(module, TUNE_INTERRUPT_HOOK[1])()))
+        thread.start()
+        thread.join()
+        assert not got[0].is_set()
+        request_stop()
+        assert got[0].is_set()
+    assert getattr(module, TUNE_INTERRUPT_HOOK[1]) is original
