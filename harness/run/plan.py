@@ -86,13 +86,18 @@ def _fmt(resources: dict[str, float]) -> str:
 def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], where: str,
                   cluster_yaml: Path | None = None) -> str:
     """The plan as text: units per pair, trials per unit, resources per trial, concurrency now / at most."""
-    trials = cfg.search.num_samples if search and cfg.search.space else 1
+    from harness.config.variants import expand_variants
+    from harness.run.tuner import expected_trials
+
+    trials = expected_trials(cfg, search)  # the grid's size when an all-choice space is enumerated
+    variants = len(expand_variants(cfg))  # every (pair x fold) unit runs once per variant
     names = list(dict.fromkeys(n for pair in pair_list(cfg) for n in pair))
     unprepared = [why for why in (_cache(cfg, n)[1] for n in names) if why]
-    pairs = pair_plans(cfg)
+    pairs = [PairPlan(p.pair, None if p.units is None else p.units * variants, p.note) for p in pair_plans(cfg)]
     known = [p.units for p in pairs if p.units is not None]
     lines = [f"experiment {cfg.name}: {len(pairs)} pair(s), {trials} trial(s) per unit"
-             + ("" if search else " (train: no search)")]
+             + ("" if search else " (train: no search)")
+             + (f", {variants} variants (each pair x fold once per variant)" if variants > 1 else "")]
     if unprepared:
         lines.append("corpora without a prepared feature cache (their folds are unknown until prepared): "
                      + "; ".join(unprepared))
@@ -100,11 +105,11 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
         units = "folds: unknown until prepared" if p.units is None else f"{p.units} unit(s)"
         lines.append(f"  {p.pair}: {units}" + (f" ({p.note})" if p.note and p.units is not None else ""))
     unknown = len(pairs) - len(known)
-    total_units = max(1, sum(known) + unknown)  # every pair has at least one unit
+    total_units = max(1, sum(known) + unknown * variants)  # every pair has at least one unit per variant
     if unknown:
-        low = sum(known) + unknown
+        low = sum(known) + unknown * variants
         lines.append(f"total: at least {low} unit(s) = {low * trials} trial(s) ({unknown} pair(s) count as one unit "
-                     f"until their corpora are prepared: fdan-bench prepare)")
+                     f"{'per variant ' if variants > 1 else ''}until their corpora are prepared: fdan-bench prepare)")
     else:
         lines.append(f"total: {sum(known)} unit(s) = {sum(known) * trials} trial(s)")
     res = cfg.resources

@@ -74,3 +74,13 @@ def test_launcher_capacity_is_capped_by_max_workers_and_names_undeclared_types(t
 def test_missing_cluster_file_is_exit_2(command, tmp_path):
     result = run_cli(command, str(ROOT / "experiments" / "lmmd.yaml"), "--plan", "--cluster", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_plan_counts_variants_and_enumerated_grids(tmp_path, monkeypatch):
+    """baselines.yaml: 2 pairs x 8 variants = 16 units, its 2-value lr choice enumerated (2 trials each)."""
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("sweep", str(ROOT / "experiments" / "baselines.yaml"), "--plan",
+                     "--set", "search.num_samples=5")  # 5 samples of a 2-configuration grid: still 2 trials
+    assert result.exit_code == 0, result.output
+    assert "2 pair(s), 2 trial(s) per unit, 8 variants" in result.output
+    assert "at least 16 unit(s) = 32 trial(s)" in result.output

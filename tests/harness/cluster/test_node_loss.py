@@ -1,0 +1,148 @@
+"""Worker-node loss on a real 2-node loopback cluster (`ray start --head` + `ray start --address`).
+
+`fdan-bench sweep --address` runs a grid of 2 frozen-trunk trials (the in-trial `tune` executor: the
+whole trial runs in one Tune actor, so one trial runs on each 1-CPU node). Every trial is held at the
+start of epoch 2 (`FDAN_BENCH_HOLD`), i.e. with epoch 1 reported and checkpointed; then the worker node
+is killed (every process of its session: raylet, workers, the trial) and the hold released.
+- With retries (`resources.max_failures: 2`) the sweep finishes on the head alone: the lost trial
+  fails, Tune's FailureConfig retries it from its epoch-1 checkpoint, every trial appears once.
+- Without (`max_failures: 0`) the lost trial errors: the unit is recorded as failed, never as finished,
+  the sweep exits 1, and `--resume` retries that trial from the same checkpoint and finishes.
+The head is shared by both tests; each joins its own worker node.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from harness.run.faults import HOLD_ENV
+from tests.harness.cluster.loopback import LoopbackCluster, NodeStartTimeout
+from tests.harness.cluster.sessions import kill_session
+from tests.harness.cluster.tiny_experiment import cli, tiny_experiment
+
+pytestmark = pytest.mark.slow
+
+GRID = [0.1, 0.3]  # model.dropout: a grid of 2 configurations, one trial each
+UNIT = "synth-studio__fold0"
+
+
+def experiment(tmp: Path, name: str, max_failures: int) -> dict:
+    exp = tiny_experiment(tmp, name)
+    exp["model"]["freeze_backbone"] = True  # cached trunk outputs: the in-trial executor, seconds per trial
+    exp["train"]["epochs"] = 3
+    exp["search"].update(num_samples=2, max_concurrent_trials=None,  # sized by the cluster: 2 at once
+                         space={"model.dropout": {"type": "choice", "values": GRID}})
+    exp["resources"].update(max_failures=max_failures, progress_timeout_s=300)
+    return exp
+
+
+def reported(trial_dir: Path) -> list[dict]:
+    path = trial_dir / "result.json"
+    rows = []
+    for line in (path.read_text().splitlines() if path.is_file() else []):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:  # a line being written
+            pass
+    return rows
+
+
+@pytest.fixture(scope="module")
+def head(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("nodeloss")
+    cluster = LoopbackCluster(tmp, num_cpus=1, **{HOLD_ENV: str(tmp / "hold")})
+    try:
+        yield cluster
+    finally:  # every process of every node at once (stop()'s graceful SIGTERM waits ~30 s here for nothing)
+        for node in cluster.nodes:
+            kill_session(node.pid)
+
+
+def lose_worker_mid_sweep(cluster: LoopbackCluster, tmp: Path, name: str, max_failures: int) -> dict:
+    """Join a 1-CPU worker node, start the sweep, kill the node while a trial runs there; wait for the sweep."""
+    hold = Path(cluster.env[HOLD_ENV])
+    hold.write_text("2")
+    head_ids = {n["id"] for n in cluster.alive_nodes()}
+    try:
+        worker_id = ({n["id"] for n in cluster.join_node(len(head_ids) + 1, num_cpus=1)} - head_ids).pop()
+    except NodeStartTimeout as exc:
+        pytest.skip(str(exc))
+    worker = cluster.nodes[-1]
+    config = tmp / f"{name}.yaml"
+    config.write_text(yaml.safe_dump(experiment(tmp, name, max_failures), sort_keys=False))
+    results = tmp / "results" / name
+    log_path = tmp / f"{name}.log"
+    with log_path.open("w") as log:
+        sweep = subprocess.Popen(cli("sweep", str(config), "--address", cluster.address), cwd=tmp,
+                                 env=cluster.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            # Both trials held at epoch 2 start: epoch 1 reported (with its node) and checkpointed.
+            deadline, on_node = time.time() + 400, {}
+            while time.time() < deadline and sweep.poll() is None:
+                firsts = {d.name: reported(d)[:1] for d in results.glob("ray/*/run_trial_*") if d.is_dir()}
+                on_node = {name: rows[0]["node_id"] for name, rows in firsts.items() if rows}
+                if len(on_node) == 2:
+                    break
+                time.sleep(0.5)
+            assert len(on_node) == 2, f"trials never reached epoch 2:\n{log_path.read_text()[-4000:]}"
+            lost = [trial for trial, node in on_node.items() if node == worker_id]
+            assert len(lost) == 1, (on_node, worker_id)  # one trial per 1-CPU node
+            killed_at = time.time()
+            kill_session(worker.pid)  # the node and everything running on it (its trial too)
+            worker.wait(timeout=30)
+            cluster.nodes.remove(worker)  # gone for good (LoopbackCluster.wait_nodes fails on an exited node)
+            hold.unlink()
+            rc = sweep.wait(timeout=600)
+            print(f"{name}: the sweep ended {time.time() - killed_at:.0f} s after the worker node was killed")
+        finally:
+            if sweep.poll() is None:
+                os.killpg(sweep.pid, signal.SIGKILL)
+    return {"rc": rc, "log": log_path.read_text(), "config": config, "results": results, "lost": lost[0],
+            "worker_id": worker_id, "head_ids": head_ids}
+
+
+def check_complete(run: dict) -> None:
+    """Every trial of the grid once, every epoch once, the unit recorded finished; the lost trial resumed
+    on the head from its epoch-1 checkpoint."""
+    results = run["results"]
+    [lost_dir] = list(results.glob(f"ray/*/{run['lost']}"))
+    by_epoch = {r["epoch"]: r for r in reported(lost_dir)}  # the last report of an epoch wins, as in the tables
+    assert sorted(by_epoch) == [1, 2, 3]
+    assert by_epoch[1]["node_id"] == run["worker_id"] and by_epoch[1]["attempt_start_epoch"] == 1
+    for epoch in (2, 3):
+        assert by_epoch[epoch]["node_id"] in run["head_ids"] and by_epoch[epoch]["attempt_start_epoch"] == 2
+    trials = pd.read_parquet(results / "trials.parquet")
+    assert len(trials) == 2 and trials["trial_id"].is_unique
+    assert sorted(trials["param_dropout"]) == GRID  # every configuration of the grid exactly once
+    assert (trials["status"] == "completed").all() and trials["selected"].sum() == 1
+    metrics = pd.read_parquet(results / "metrics.parquet")
+    train = metrics[(metrics["split"] == "train") & (metrics["metric"] == "loss")]
+    assert train.groupby("trial_id")["epoch"].apply(sorted).tolist() == [[1, 2, 3]] * 2  # each epoch once
+    assert sorted(p.name for p in (results / "units").iterdir()) == [f"{UNIT}.json"]  # finished, no failed record
+
+
+def test_sweep_survives_the_loss_of_a_worker_node(head: LoopbackCluster):
+    run = lose_worker_mid_sweep(head, head.tmp, "retried", max_failures=2)
+    assert run["rc"] == 0, run["log"][-4000:]
+    check_complete(run)
+
+
+def test_unit_with_a_trial_lost_for_good_is_not_finished_until_resumed(head: LoopbackCluster):
+    run = lose_worker_mid_sweep(head, head.tmp, "noretry", max_failures=0)
+    assert run["rc"] == 1 and "--resume" in run["log"], run["log"][-4000:]
+    results = run["results"]
+    assert sorted(p.name for p in (results / "units").iterdir()) == [f"{UNIT}.failed.json"]  # never "finished"
+    trials = pd.read_parquet(results / "trials.parquet")  # the tables show what failed
+    assert sorted(trials["status"]) == ["completed", "error"] and not trials["selected"].any()
+    resumed = subprocess.run(cli("sweep", str(run["config"]), "--address", head.address, "--resume"),
+                             cwd=head.tmp, env=head.env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stdout[-4000:] + resumed.stderr[-4000:]
+    check_complete(run)  # the errored trial was retried from its checkpoint, on the head
