@@ -51,7 +51,8 @@ def sweep(cfg: dict, storage: Path, trials: int) -> float:
                "selection_key": "val_fused_uar"}
     trainable = tune.with_resources(tune.with_parameters(run_trial, payload=payload), {"CPU": 1.0})
     tuner = tune.Tuner(trainable, param_space={"lmmd_weight": tune.grid_search(space["train.lmmd_weight"]["values"])},
-                       tune_config=tune.TuneConfig(metric="val_fused_uar", mode="max", max_concurrent_trials=2),
+                       tune_config=tune.TuneConfig(metric="val_fused_uar", mode="max", max_concurrent_trials=2,
+                                                   reuse_actors=True),  # as harness.run.tuner does for `tune` trials
                        run_config=tune.RunConfig(name="bench_sweep", storage_path=str(storage), verbose=0))
     t0 = time.perf_counter()
     grid = tuner.fit()

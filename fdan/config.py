@@ -92,6 +92,13 @@ class ModelConfig(_Section):
         description="features the modality LMMD aligns: unimodal = the audio-only / face-only adapted features "
         "(the paper's intent; attention cannot fake the alignment), attended = those after cross-attention",
     )
+    align_grad: Literal["adaptation", "encoder"] = Field(
+        "adaptation",
+        description="where the modality LMMD's gradient goes: adaptation = the feed-forward adaptation networks only "
+        "(the abstract: they are trained with LMMD; trunks, tokens and attention learn from the cross-entropies), "
+        "encoder = also the trunks, tokenizers and attention (DeepDA / the public code); from scratch, encoder with "
+        "a large alpha collapses every head to chance (README, Loss and schedules)",
+    )
     num_classes: int = Field(7, gt=0)
     modalities: list[Literal["audio", "face"]] = Field(
         default_factory=lambda: ["audio", "face"],

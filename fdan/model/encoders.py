@@ -7,7 +7,7 @@ baseline table); both map ``(N, in_channels, H, W)`` to ``(N, out_channels, H/s,
 ``stages`` keeps the first 1-4 stages (ResNet ``layer1..layer4``; VGG blocks 2-5 after its first), output
 stride ``s = 2^(stages+1)`` (4, 8, 16, 32); 4 = the whole trunk, as in the paper. Fewer stages matter for
 *frozen random* trunks: each random stage loses information, and a linear probe of random ResNet-18
-features on the synthetic corpora falls from 54 % (1 stage, audio) to 27 % (4 stages; bench README).
+features on the synthetic corpora falls from 54 % (1 stage, audio) to 27 % (4 stages; README, "The model").
 
 Weights are never downloaded: ``weights`` is ``"none"`` (random init), ``"imagenet"`` (torchvision's file,
 only if it already lies in the torch hub cache) or a path to a state dict saved with ``torch.save``.

@@ -57,7 +57,9 @@ class FDAN(nn.Module):
     - face head: ``h_f = adapt_f(mean_valid(f))`` -> logits; depends on the faces only.
     - fused head: ``(a', f') = CrossAttention(a, f)``, ``g_a = adapt_a(mean_valid(a'))``,
       ``g_f = adapt_f(mean_valid(f'))``, ``z = fusion([g_a; g_f])`` -> logits (needs both modalities).
-    LMMD aligns ``(h_a, h_f)`` (``align: unimodal``, default) or ``(g_a, g_f)`` (``attended``).
+    LMMD aligns ``(h_a, h_f)`` (``align: unimodal``, default) or ``(g_a, g_f)`` (``attended``); with
+    ``align_grad: adaptation`` (default) its gradient trains the adaptation networks only (the pair is
+    recomputed from detached pooled tokens: same values), with ``encoder`` it reaches the trunks too.
     Dropout: ``dropout`` on the classifier inputs, ``attn_dropout`` inside the attention blocks; the
     features themselves carry no other dropout.
     """
@@ -126,16 +128,24 @@ class FDAN(nn.Module):
         return out
 
     def _from_tokens(self, audio: tuple[Tensor, Tensor] | None, face: tuple[Tensor, Tensor] | None) -> FDANOutput:
-        h_a = self.audio_adapt(masked_mean(*audio)) if audio is not None else None
-        h_f = self.face_adapt(masked_mean(*face)) if face is not None else None
-        g_a = g_f = fused = fused_logits = None
+        pa = masked_mean(*audio) if audio is not None else None
+        pf = masked_mean(*face) if face is not None else None
+        h_a = self.audio_adapt(pa) if pa is not None else None
+        h_f = self.face_adapt(pf) if pf is not None else None
+        g_a = g_f = fused = fused_logits = pa2 = pf2 = None
         if audio is not None and face is not None:
             (a, a_mask), (f, f_mask) = audio, face
             a2, f2 = self.cross(a, f, a_mask, f_mask)
-            g_a, g_f = self.audio_adapt(masked_mean(a2, a_mask)), self.face_adapt(masked_mean(f2, f_mask))
+            pa2, pf2 = masked_mean(a2, a_mask), masked_mean(f2, f_mask)
+            g_a, g_f = self.audio_adapt(pa2), self.face_adapt(pf2)
             fused = self.fusion(torch.cat([g_a, g_f], dim=1))
             fused_logits = self.fused_head(self.head_dropout(fused))
         attended = self.cfg.align == "attended"
+        align_a, align_f = (g_a, g_f) if attended else (h_a, h_f)
+        if self.cfg.align_grad == "adaptation":  # same values; LMMD's gradient stops at the adaptation networks
+            xa, xf = (pa2, pf2) if attended else (pa, pf)
+            align_a = self.audio_adapt(xa.detach()) if xa is not None else None
+            align_f = self.face_adapt(xf.detach()) if xf is not None else None
         return FDANOutput(
             fused_logits=fused_logits,
             audio_logits=self.audio_head(self.head_dropout(h_a)) if h_a is not None else None,
@@ -145,8 +155,8 @@ class FDAN(nn.Module):
             fused_feat=fused,
             audio_attended_feat=g_a,
             face_attended_feat=g_f,
-            audio_align_feat=g_a if attended else h_a,
-            face_align_feat=g_f if attended else h_f,
+            audio_align_feat=align_a,
+            face_align_feat=align_f,
         )
 
     def param_groups(self, lr: float, backbone_lr_mult: float = 0.1) -> list[dict]:

@@ -5,7 +5,8 @@ Audio (``mel`` (B, 1, M, T), ``mel_len`` (B,) valid frames):
 1. Per-utterance standardisation over the valid frames only: ``μ, σ`` of the ``M · n`` values
    ``x[:, :, :n]``; ``x̂ = (x − μ) / (σ + 1e-5)`` on valid frames and exactly 0 beyond ``n``.
 2. Length buckets: row i is cropped (or zero-extended) to ``L_i = max(⌈n_i / s⌉ · s, 2s)`` frames
-   (``s`` = the trunk's time stride: 32 for whole ResNets, ``2^(stages+1)`` for ``model.trunk_stages``), and the trunk runs once per distinct ``L_i``.
+   (``s`` = the trunk's time stride: 32 for whole trunks, ``2^(N+1)`` for ``model.trunk_stages: N``),
+   and the trunk runs once per distinct ``L_i``.
    The trunk input of a row is therefore a function of its own ``n_i`` valid frames alone, so
    the same clip padded to any length (and batched with any other clips) gives the same tokens —
    exactly, not just away from the border. (Running the trunk on the padded batch would not: after
@@ -45,7 +46,7 @@ class _Embed(nn.Module):
     statistics in training, running ones in eval; padded tokens stay 0 and enter no statistic), as in
     MAE's linear probing of frozen features. Frozen random trunks need it: their channels differ in
     scale and share a large common offset, so after the projection the LayerNorm saw mostly that
-    offset; with it, the audio head of a frozen random ResNet-18 (2 stages) went 30 % -> 44 % LOSO WAR on
+    offset; with it, the audio head of a frozen random ResNet-18 (2 stages) went 30 % -> 42 % LOSO WAR on
     synth-studio.
     """
 

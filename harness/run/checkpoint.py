@@ -16,9 +16,10 @@ is the same after a resume, with or without persistent DataLoader workers.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 from torch.utils.data import DataLoader, RandomSampler
@@ -106,3 +107,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if missing:
         raise CheckpointError(f"checkpoint {path} is not a trial checkpoint: missing {', '.join(missing)}")
     return state
+
+
+@contextlib.contextmanager
+def checkpoint_directory(checkpoint: Any) -> Iterator[str | None]:
+    """A Ray checkpoint (`ray.tune.get_checkpoint()` or `ray.train.get_checkpoint()`) as a local directory,
+    or None when there is none (a trial's first attempt)."""
+    if checkpoint is None:
+        yield None
+        return
+    with checkpoint.as_directory() as directory:
+        yield directory

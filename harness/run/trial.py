@@ -64,11 +64,9 @@ class TuneBackend:
     def checkpoint_dir(self) -> Iterator[str | None]:
         import ray.tune
 
-        checkpoint = ray.tune.get_checkpoint()
-        if checkpoint is None:
-            yield None
-            return
-        with checkpoint.as_directory() as directory:
+        from harness.run.checkpoint import checkpoint_directory
+
+        with checkpoint_directory(ray.tune.get_checkpoint()) as directory:
             yield directory
 
     def report(self, metrics: dict[str, Any], checkpoint_dir: str | None, improved: bool) -> None:

@@ -139,7 +139,10 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: Reso
         trainable,
         param_space=param_space,
         tune_config=tune.TuneConfig(metric=key, mode="max", num_samples=1 if grid else samples,
-                                    max_concurrent_trials=min(plan.max_concurrent_trials, samples), **kwargs),
+                                    max_concurrent_trials=min(plan.max_concurrent_trials, samples),
+                                    # in-trial (`tune`) trials last seconds: a fresh process (and torch import)
+                                    # per trial cost as much as the training; one process serves trial after trial
+                                    reuse_actors=payload.get("executor") == "tune", **kwargs),
         # Checkpoints reported to Tune itself (`tune` executor, on improved epochs only): keep the best.
         run_config=tune.RunConfig(name=name, **storage_fields(storage), verbose=1, **guards(cfg, name),
                                   checkpoint_config=tune.CheckpointConfig(

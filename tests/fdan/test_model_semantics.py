@@ -61,7 +61,7 @@ def test_single_modality_prediction(model):
 @pytest.mark.parametrize("align", ["unimodal", "attended"])
 def test_align_choice_selects_the_lmmd_pair(align):
     torch.manual_seed(0)
-    m = create_model("fdan", **TINY, align=align).eval()
+    m = create_model("fdan", **TINY, align=align, align_grad="encoder").eval()
     mel, faces = _inputs()
     out = m(mel, faces)
     if align == "unimodal":
@@ -71,6 +71,30 @@ def test_align_choice_selects_the_lmmd_pair(align):
         assert not torch.allclose(out.audio_attended_feat, out.audio_feat)
     with pytest.raises(ValueError):
         create_model("fdan", **TINY, align="fused")
+
+
+@pytest.mark.parametrize("align", ["unimodal", "attended"])
+def test_lmmd_gradient_trains_only_the_adaptation_networks_by_default(align):
+    """align_grad: adaptation (default) — the aligned pair has the same values, but a loss on it reaches
+    the adaptation networks only; `encoder` lets it reach trunks, tokenizers and attention too."""
+    mel, faces = _inputs()
+    grads = {}
+    for mode in ("adaptation", "encoder"):
+        torch.manual_seed(0)
+        m = create_model("fdan", **TINY, align=align, align_grad=mode).train()
+        out = m(mel, faces)
+        (out.audio_align_feat.pow(2).sum() + out.face_align_feat.pow(2).sum()).backward()
+        grads[mode] = {n: p.grad for n, p in m.named_parameters()}
+        grads[mode + "_values"] = (out.audio_align_feat.detach(), out.face_align_feat.detach())
+    torch.testing.assert_close(grads["adaptation_values"], grads["encoder_values"], rtol=0, atol=0)
+    for mode, reach_encoder in (("adaptation", False), ("encoder", True)):
+        g = grads[mode]
+        assert any(v is not None and v.abs().sum() > 0 for n, v in g.items() if "_adapt." in n)
+        encoder = [n for n in g if n.startswith(("audio_tokens.", "face_tokens.", "cross."))]
+        touched = [n for n in encoder if g[n] is not None and g[n].abs().sum() > 0]
+        assert bool(touched) == reach_encoder, (mode, touched[:3])
+        if align == "attended" and reach_encoder:
+            assert any(n.startswith("cross.") for n in touched)
 
 
 def _pad(mel, t, value):

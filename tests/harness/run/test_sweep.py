@@ -68,7 +68,7 @@ def sweep_cmd(config: Path, *extra: str) -> list[str]:
 def trial_dirs(results: Path) -> list[Path]:
     """Tune trial dirs of the cross-corpus unit, in start order (`run_trial_<unit hash>_<id>_<n>_...`)."""
     dirs = [p for p in (results / "ray" / CROSS_DIR).glob("run_trial_*") if p.is_dir()]
-    return sorted(dirs, key=lambda p: int(re.search(r"_[0-9a-f]{5}_(\d{5})(?:_|$)", p.name).group(1)))
+    return sorted(dirs, key=lambda p: int(re.match(r"run_trial_[0-9a-f]+_[0-9a-f]+_(\d+)_", p.name).group(1)))
 
 
 @pytest.fixture(scope="module")
