@@ -122,7 +122,7 @@ def test_resume_finishes_without_repeating_finished_trials(resumed_sweep):
         assert (results / "ray" / CROSS_DIR / name / "result.json").read_bytes() == before
     trials = pd.read_parquet(results / "trials.parquet")
     assert len(trials) == 4 and trials["trial_id"].is_unique
-    kept_ids = {name.split("_")[2] for name in resumed_sweep["kept"]}
+    kept_ids = {name.split("_")[3] for name in resumed_sweep["kept"]}
     assert kept_ids <= set(trials["trial_id"])
     assert set(trials["status"]) <= {"completed", "early_stopped"}
     # concurrent_units: 1 -> every trial of the first unit ended before the second unit's first one started
