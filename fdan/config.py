@@ -66,7 +66,7 @@ class ModelConfig(_Section):
     )
     trunk_stages: int = Field(
         4, ge=1, le=4, description="trunk stages kept (ResNet layer1..layerN; VGG blocks 2..N+1), output stride 2^(N+1); "
-        "4 = the whole trunk (the paper). Frozen random trunks lose information with every stage: the quickstart keeps 1",
+        "4 = the whole trunk (the paper). Frozen random trunks lose information with every stage: the quickstart keeps 2",
     )
     trunk_seed: int = Field(
         0, description="frozen trunks with weights 'none' are initialised from this seed (not train.seed), so "
@@ -94,7 +94,8 @@ class ModelConfig(_Section):
     )
     align_grad: Literal["adaptation", "encoder"] = Field(
         "adaptation",
-        description="where the modality LMMD's gradient goes: adaptation = the feed-forward adaptation networks only "
+        description="where the modality alignment term's gradient goes (LMMD, and every train.method's modality term: "
+        "MMD, CORAL, DANN's reversal): adaptation = the feed-forward adaptation networks only "
         "(the abstract: they are trained with LMMD; trunks, tokens and attention learn from the cross-entropies), "
         "encoder = also the trunks, tokenizers and attention (DeepDA / the public code); from scratch, encoder with "
         "a large alpha collapses every head to chance (README, Loss and schedules)",

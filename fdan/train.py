@@ -9,7 +9,8 @@ P_face is one_hot(y) (``lmmd_target_weights: labels``, the public code) or the f
 DANN's discriminators must be attached first (``fdan.alignment.attach_alignment``, before
 ``build_optimizer``). The CE terms use the dropout forward; every LMMD feature and pseudo-label
 comes from a dropout-free forward (same trunk pass for the source, ``dropout_disabled`` for the target;
-BatchNorm keeps batch statistics). The target batch is reduced to its inputs before the model sees it,
+BatchNorm keeps batch statistics, except the token standardisation of target rows, which uses the
+source's running statistics: ``fdan.model.tokenizers.source_standardisation``). The target batch is reduced to its inputs before the model sees it,
 so target-corpus labels are never read.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from fdan.config import TrainConfig
 from fdan.evaluation import HEADS, EvalResult, evaluate, model_inputs, to_device
 from fdan.lmmd import spread_normalise
 from fdan.model.dropout import dropout_disabled
+from fdan.model.tokenizers import source_standardisation
 from fdan.schedule import paper_lr_factor
 from fdan.target_stream import EmptyTargetLoaderError, TargetStream
 from fdan.train_fit import FitHistory, fit, selection_score
@@ -115,7 +117,7 @@ def compute_loss(
             total = total + cfg.lmmd_weight * term[0]
             parts[term[1]] = term[2]
     if target_batch is not None:
-        with dropout_disabled(model):
+        with dropout_disabled(model), source_standardisation(model):
             tgt = model(**model_inputs(target_batch))  # inputs only: the target label is never read
         head = heads[0]  # fused, else a single-modality model's one head
         feat = {"fused": "fused_feat", "audio": "audio_feat", "face": "face_feat"}[head]

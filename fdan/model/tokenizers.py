@@ -23,7 +23,9 @@ standardised per channel over the valid tokens (see ``_Embed``). On CUDA the tru
 """
 from __future__ import annotations
 
+import contextlib
 import math
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -56,14 +58,40 @@ class _Embed(nn.Module):
         self.proj = nn.Linear(width, dim)
         self.norm = nn.LayerNorm(dim)
 
+    def _standardised(self, x: Tensor) -> Tensor:
+        bn = self.standardise
+        if bn.training and x.shape[0] < 2:  # one valid token has no batch variance: use the running statistics
+            return F.batch_norm(x, bn.running_mean, bn.running_var, training=False, eps=bn.eps)
+        return bn(x)
+
     def forward(self, feat: Tensor, mask: Tensor | None = None) -> Tensor:
         if self.standardise is not None:
             if mask is None:
-                feat = self.standardise(feat.flatten(0, 1)).view_as(feat)
+                feat = self._standardised(feat.flatten(0, 1)).view_as(feat)
             elif bool(mask.any()):
-                feat = feat.new_zeros(feat.shape).index_put((mask,), self.standardise(feat[mask]))
+                feat = feat.new_zeros(feat.shape).index_put((mask,), self._standardised(feat[mask]))
         x = self.proj(feat)
         return self.norm(x + sinusoidal_positions(x.shape[1], x.shape[2], device=x.device, dtype=x.dtype))
+
+
+@contextlib.contextmanager
+def source_standardisation(module: nn.Module) -> Iterator[None]:
+    """Token standardisation of ``module`` on its running statistics for the block (everything else as it is).
+
+    For the unlabelled target rows of a cross-corpus step: with batch statistics each corpus would be
+    standardised by its own moments (hiding the very shift the corpus alignment measures), and the
+    running statistics, which evaluation uses, would mix both corpora. Inside this block they are
+    neither used nor updated: they come from the labelled source batches only.
+    """
+    norms = [m.standardise for m in module.modules() if isinstance(m, _Embed) and m.standardise is not None
+             and m.standardise.training]
+    for bn in norms:
+        bn.train(False)
+    try:
+        yield
+    finally:
+        for bn in norms:
+            bn.train(True)
 
 
 def valid_lengths(mel: Tensor, mel_len: Tensor | None) -> list[int]:

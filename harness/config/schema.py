@@ -115,8 +115,15 @@ class ResourcesConfig(_Section):
 
     @field_validator("concurrent_units", mode="before")
     @classmethod
+    def _no_bool_units(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("must be 'auto' or a whole number of units, at least 1")
+        return v
+
+    @field_validator("concurrent_units", mode="after")
+    @classmethod
     def _positive_units(cls, v: Any) -> Any:
-        if isinstance(v, bool) or (isinstance(v, int) and v < 1):
+        if isinstance(v, int) and v < 1:  # after coercion: "0" from YAML or --set is an int here
             raise ValueError("must be 'auto' or a whole number of units, at least 1")
         return v
 

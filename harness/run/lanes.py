@@ -12,7 +12,9 @@ leave slots free. With fewer units than slots every unit runs at once and gets t
 """
 from __future__ import annotations
 
+import os
 import queue
+import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Callable, Sequence, TypeVar
 
@@ -66,7 +68,13 @@ def run_side_by_side(items: Sequence[Item], lanes: list[int], work: Callable[[It
     error: BaseException | None = None
     interrupted: list[str] = []
     with stoppable(), ThreadPoolExecutor(max_workers=max(1, len(lanes)), thread_name_prefix="unit") as pool:
-        futures: dict[Future, Item] = {pool.submit(in_lane, item): item for item in items}
+        futures: dict[Future, Item] = {}
+        try:
+            for item in items:
+                futures[pool.submit(in_lane, item)] = item
+        except KeyboardInterrupt:  # before every unit was queued: the queued ones see the stop and do not start
+            request_stop()
+            interrupted.append("Ctrl+C")
         pending = list(futures)  # not handled yet, in item order
         while pending:
             try:  # Ctrl+C may land while waiting or inside `done`: either way the running units stop
@@ -80,9 +88,16 @@ def run_side_by_side(items: Sequence[Item], lanes: list[int], work: Callable[[It
                         request_stop()
                         error = error or exc
                     else:
-                        done(futures[future], result)  # idempotent: run again if Ctrl+C cut it short
+                        try:
+                            done(futures[future], result)  # idempotent: run again if Ctrl+C cut it short
+                        except Exception as exc:  # noqa: BLE001 - a result that cannot be recorded: stop, then raise
+                            request_stop()
+                            error = error or exc
                     pending.remove(future)
             except KeyboardInterrupt:
+                if "Ctrl+C" in interrupted:  # the second one: quit now, as a killed driver (--resume still works)
+                    print("second Ctrl+C: stopping without waiting for the trials to wind down", file=sys.stderr, flush=True)
+                    os._exit(130)
                 request_stop()
                 interrupted.append("Ctrl+C")
     if error is not None:

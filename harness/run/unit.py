@@ -100,4 +100,6 @@ def check_trials_ran_unit(records: list, key: str) -> None:
         seen = set(record.history["unit_key"].dropna()) if "unit_key" in record.history else set()
         if seen - {key}:
             raise SweepError(f"trial {record.trial_id} of unit {key} trained on unit {sorted(seen - {key})[0]}'s rows: "
-                             "results of this unit are not valid (a Tune trainable registered twice under one name?)")
+                             "results of this unit are not valid (a Tune trainable registered twice under one name?). "
+                             f"Delete its Tune experiment ({key} under the storage path) before --resume, or it is "
+                             "restored with the same trials")

@@ -193,3 +193,23 @@ def test_token_standardisation_statistics_come_from_valid_tokens_only():
     torch.testing.assert_close(embed.standardise.running_mean, 0.1 * feat[mask].mean(0))
     assert "auto" == create_model("fdan", **TINY).cfg.token_standardise
     assert create_model("fdan", **TINY).audio_tokens.embed.standardise is None  # trained trunks: off by default
+
+
+def test_token_standardisation_of_one_valid_token_and_of_target_rows():
+    """One valid token in training mode uses the running statistics (BatchNorm cannot take batch ones);
+    target rows (`source_standardisation`) neither use nor move them."""
+    from fdan.model.tokenizers import _Embed, source_standardisation
+
+    embed = _Embed(4, 8, standardise=True).train()
+    feat = torch.randn(2, 3, 4)
+    one = torch.tensor([[True, False, False], [False, False, False]])
+    assert torch.isfinite(embed(feat, one)).all()
+    embed(feat, torch.ones(2, 3, dtype=torch.bool))  # a source batch moves the statistics
+    before = embed.standardise.running_mean.clone()
+    with source_standardisation(embed):
+        target = embed(feat * 10 + 5)
+    torch.testing.assert_close(embed.standardise.running_mean, before)
+    assert embed.standardise.training
+    with torch.no_grad():
+        embed.eval()
+        torch.testing.assert_close(target, embed(feat * 10 + 5))  # = the running-statistics result

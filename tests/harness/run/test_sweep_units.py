@@ -280,3 +280,31 @@ def test_tune_interrupt_hook_is_one_event_in_threads_and_restored_after():
         request_stop()
         assert got[0].is_set()
     assert getattr(module, TUNE_INTERRUPT_HOOK[1]) is original
+
+
+def test_a_result_that_cannot_be_recorded_stops_the_run_instead_of_training_on():
+    """`done` raising (disk full, a failing report) stops the running units and starts no further one."""
+    from harness.run.lanes import run_side_by_side
+
+    started: list[int] = []
+
+    def work(item: int, trials_at_once: int) -> int:
+        started.append(item)
+        return item
+
+    def done(item: int, result: int) -> None:
+        if item == 0:
+            raise OSError("no space left on device")
+
+    with pytest.raises(OSError, match="no space left"):
+        run_side_by_side(list(range(6)), [1], work, done)
+    assert started[0] == 0 and len(started) < 6  # the lane stopped taking units
+
+
+def test_concurrent_units_is_checked_after_coercion():
+    from harness.config.schema import ResourcesConfig
+
+    for bad in ("0", "-1", 0, True):
+        with pytest.raises(ValueError, match="at least 1"):
+            ResourcesConfig(concurrent_units=bad)
+    assert ResourcesConfig(concurrent_units="3").concurrent_units == 3
