@@ -78,7 +78,9 @@ def run_side_by_side(items: Sequence[Item], lanes: list[int], work: Callable[[It
         pending = list(futures)  # not handled yet, in item order
         while pending:
             try:  # Ctrl+C may land while waiting or inside `done`: either way the running units stop
-                wait(pending, return_when=FIRST_COMPLETED)
+                # with a timeout: a process-directed SIGINT may land in a unit's thread, and the main
+                # thread runs the handler only once it wakes (else: when some unit finishes, hours later)
+                wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in [f for f in pending if f.done()]:
                     try:
                         result = future.result()
