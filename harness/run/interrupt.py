@@ -11,6 +11,7 @@ TERMINATED and the searcher finished, so a resumed run would take them as done.
 from __future__ import annotations
 
 import importlib
+import signal
 import threading
 from contextlib import contextmanager
 from typing import Iterator
@@ -46,7 +47,16 @@ def stoppable() -> Iterator[None]:
         return run_event
 
     setattr(module, attr, hook)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl+C must be a KeyboardInterrupt here (harness.run.lanes), whatever handler the process has:
+        # a Tune run in the main thread leaves its own installed (Tune restores the old one only when a
+        # SIGINT arrives), which would swallow the first Ctrl+C of this run.
+        previous = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         setattr(module, attr, original)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)

@@ -255,8 +255,14 @@ def test_ctrl_c_stops_every_running_unit_then_resume_continues(monkeypatch, tmp_
         raise SweepInterrupted("1 of 2 trials of this unit finished")
 
     fake.behaviour[0] = fake.behaviour[1] = interrupted_unit
-    with pytest.raises(SweepInterrupted, match=r"2 unit\(s\) stopped before they finished, 2 not started"):
-        fake.run()
+    # a handler that swallows SIGINT, as a finished Tune run in the main thread leaves one installed
+    stale = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        with pytest.raises(SweepInterrupted, match=r"2 unit\(s\) stopped before they finished, 2 not started"):
+            fake.run()
+        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler  # the run restored it
+    finally:
+        signal.signal(signal.SIGINT, stale)
     assert seen_stop == [True, True] and not fake.spans  # both running units stopped; units 2, 3 never started
     fake.behaviour.clear()
     fake.run(resume=True)
