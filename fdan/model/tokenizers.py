@@ -58,18 +58,33 @@ class _Embed(nn.Module):
         self.proj = nn.Linear(width, dim)
         self.norm = nn.LayerNorm(dim)
 
-    def _standardised(self, x: Tensor) -> Tensor:
+    def _standardised(self, feat: Tensor, mask: Tensor | None) -> Tensor:
+        """BatchNorm's arithmetic over the valid tokens, as masked batched sums (no host sync, no boolean
+        indexing on the training step): biased batch variance to normalise, unbiased for the running one;
+        fewer than 2 valid tokens (no batch variance) fall back to the running statistics."""
         bn = self.standardise
-        if bn.training and x.shape[0] < 2:  # one valid token has no batch variance: use the running statistics
-            return F.batch_norm(x, bn.running_mean, bn.running_var, training=False, eps=bn.eps)
-        return bn(x)
+        w = (torch.ones(feat.shape[:2], device=feat.device) if mask is None else mask.float()).unsqueeze(-1)
+        x = feat.float()
+        if bn.training:
+            n = w.sum()
+            mean = (x * w).sum((0, 1)) / n.clamp_min(1)
+            var = ((x - mean).pow(2) * w).sum((0, 1)) / n.clamp_min(1)
+            enough = n >= 2
+            mean = torch.where(enough, mean, bn.running_mean)
+            var = torch.where(enough, var, bn.running_var)
+            with torch.no_grad():
+                unbiased = var * n / (n - 1).clamp_min(1)
+                m = torch.where(enough, torch.tensor(bn.momentum, device=x.device), torch.zeros((), device=x.device))
+                bn.running_mean.lerp_(mean.detach(), m)
+                bn.running_var.lerp_(unbiased.detach(), m)
+                bn.num_batches_tracked += 1
+        else:
+            mean, var = bn.running_mean, bn.running_var
+        return ((x - mean) * torch.rsqrt(var + bn.eps) * w).to(feat.dtype)
 
     def forward(self, feat: Tensor, mask: Tensor | None = None) -> Tensor:
         if self.standardise is not None:
-            if mask is None:
-                feat = self._standardised(feat.flatten(0, 1)).view_as(feat)
-            elif bool(mask.any()):
-                feat = feat.new_zeros(feat.shape).index_put((mask,), self._standardised(feat[mask]))
+            feat = self._standardised(feat, mask)  # padded tokens stay 0
         x = self.proj(feat)
         return self.norm(x + sinusoidal_positions(x.shape[1], x.shape[2], device=x.device, dtype=x.dtype))
 

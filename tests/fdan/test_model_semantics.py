@@ -189,8 +189,14 @@ def test_token_standardisation_statistics_come_from_valid_tokens_only():
     feat = torch.randn(2, 5, 4)
     mask = torch.tensor([[True, True, True, False, False], [True, True, False, False, False]])
     padded = torch.where(mask[..., None], feat, torch.tensor(1e3))  # whatever the padding holds
-    embed(padded, mask)
+    ref = torch.nn.BatchNorm1d(4, affine=False).train()  # torch's BatchNorm on the valid tokens alone
+    torch.testing.assert_close(embed._standardised(padded, mask)[mask], ref(feat[mask]))  # training: batch stats
     torch.testing.assert_close(embed.standardise.running_mean, 0.1 * feat[mask].mean(0))
+    torch.testing.assert_close(embed.standardise.running_var, ref.running_var)
+    with torch.no_grad():
+        got = embed.eval()._standardised(padded, mask)  # eval: running statistics; padding stays 0
+        torch.testing.assert_close(got[mask], ref.eval()(feat[mask]))
+        assert (got[~mask] == 0).all()
     assert "auto" == create_model("fdan", **TINY).cfg.token_standardise
     assert create_model("fdan", **TINY).audio_tokens.embed.standardise is None  # trained trunks: off by default
 

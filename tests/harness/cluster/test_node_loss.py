@@ -12,7 +12,6 @@ The head is shared by both tests; each joins its own worker node.
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -26,7 +25,7 @@ import yaml
 from harness.run.faults import HOLD_ENV
 from tests.harness.cluster.loopback import LoopbackCluster, NodeStartTimeout
 from tests.harness.cluster.sessions import kill_session
-from tests.harness.cluster.tiny_experiment import cli, tiny_experiment
+from tests.harness.cluster.tiny_experiment import cli, reported, tiny_experiment
 
 pytestmark = pytest.mark.slow
 
@@ -42,17 +41,6 @@ def experiment(tmp: Path, name: str, max_failures: int) -> dict:
                          space={"model.dropout": {"type": "choice", "values": GRID}})
     exp["resources"].update(max_failures=max_failures, progress_timeout_s=300)
     return exp
-
-
-def reported(trial_dir: Path) -> list[dict]:
-    path = trial_dir / "result.json"
-    rows = []
-    for line in (path.read_text().splitlines() if path.is_file() else []):
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:  # a line being written
-            pass
-    return rows
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """The smallest real sweep (1 unit, 2 trials, 1 epoch) on a tiny synthetic corpus, for cluster tests."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,3 +28,15 @@ def tiny_experiment(tmp: Path, name: str = "tiny") -> dict[str, Any]:
 
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "harness.cli", *args]
+
+
+def reported(trial_dir: Path) -> list[dict]:
+    """Every report of a trial, in order (a resumed trial may report an epoch again)."""
+    path = trial_dir / "result.json"
+    rows = []
+    for line in (path.read_text().splitlines() if path.is_file() else []):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:  # a line being written
+            pass
+    return rows

@@ -12,7 +12,6 @@ epochs, report identical numbers: a resumed epoch equals the other run's uninter
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -25,7 +24,7 @@ import yaml
 
 from harness.run.faults import HOLD_ENV
 from tests.harness.cluster.sessions import kill_session
-from tests.harness.cluster.tiny_experiment import cli, tiny_experiment
+from tests.harness.cluster.tiny_experiment import cli, reported, tiny_experiment
 
 pytestmark = pytest.mark.slow
 
@@ -43,18 +42,6 @@ def experiment(tmp: Path, name: str) -> dict:
                          space={"model.dropout": {"type": "choice", "values": GRID}})
     exp["resources"].update(num_cpus=2, progress_timeout_s=300)
     return exp
-
-
-def reported(trial_dir: Path) -> list[dict]:
-    """Every report of a trial, in order (a resumed trial may report an epoch again)."""
-    path = trial_dir / "result.json"
-    rows = []
-    for line in (path.read_text().splitlines() if path.is_file() else []):
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:  # a line being written
-            pass
-    return rows
 
 
 def trial_dirs(results: Path) -> list[Path]:
