@@ -27,6 +27,9 @@ def _synth_importer(**options: object) -> CorpusImporter:
     return SynthImporter(**options)
 
 
+_synth_importer.options = ("folds",)  # type: ignore[attr-defined]  # SynthImporter's fields, without importing it
+
+
 import fdan.corpora.meld  # noqa: E402,F401  (registers "meld")
 import fdan.corpora.iemocap  # noqa: E402,F401  (registers "iemocap")
 import fdan.corpora.csv_table  # noqa: E402,F401  (registers "csv")

@@ -92,8 +92,11 @@ def list_importers() -> list[str]:
 
 
 def importer_options(name: str) -> list[str]:
-    """Option names the importer `name` accepts (its dataclass fields; [] for option-less importers)."""
+    """Option names the importer `name` accepts (its dataclass fields, or a lazy factory's `options`
+    attribute; [] for option-less importers)."""
     factory = _IMPORTERS[name]
+    if hasattr(factory, "options"):  # a lazy factory function declares its importer's options
+        return sorted(factory.options)
     # dataclasses.fields, not __dataclass_fields__: the latter also lists ClassVar attributes (`name`)
     return sorted(f.name for f in dataclasses.fields(factory)) if dataclasses.is_dataclass(factory) else []
 

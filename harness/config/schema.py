@@ -28,16 +28,42 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SynthSpec(_Section):
-    """Generate-if-missing parameters for a synthetic corpus (fdan.corpora.synth.generate)."""
+class ShiftSpec(_Section):
+    """A planted cue shift (fdan.corpora.synth.shift.CueShift): `dose` x `offsets` added to the cues."""
 
-    corpus: Literal["synth-studio", "synth-street"] = "synth-studio"
+    dose: float = Field(..., ge=0.0, le=2.0)
+    offsets: dict[str, float] | None = Field(None, description="cue -> offset at dose 1; None = shift.DEFAULT_OFFSETS")
+
+    @model_validator(mode="after")
+    def _known_cues(self) -> "ShiftSpec":
+        from fdan.corpora.synth.shift import check_shift  # the generator package loads only when used
+
+        check_shift(self.model_dump(exclude_none=True))
+        return self
+
+
+class SynthSpec(_Section):
+    """Generate-if-missing parameters for a synthetic corpus (fdan.corpora.synth.generate); an existing
+    root made from other parameters is refused (harness.run.corpora.ensure_root)."""
+
+    corpus: Literal["synth-studio", "synth-street"] = Field("synth-studio", description="the named conditions drawn from")
+    name: str | None = Field(None, description="the generated corpus' name (default: corpus); same corpus + seed = same draws")
     seed: int = 0
     speakers: int = Field(4, ge=2)
     clips_per_emotion: int = Field(3, ge=1)
+    emotion_clips: dict[str, int] = Field(default_factory=dict, description="label shift: clips of these emotions, e.g. {neutral: 2}")
+    shift: ShiftSpec | None = Field(None, description="planted cue shift, e.g. {dose: 1.0}")
     conditions: dict[str, Any] = Field(
         default_factory=dict, description="overrides of the corpus' recording conditions, e.g. {duration_s: [1.0, 1.5]}"
     )
+
+    @model_validator(mode="after")
+    def _counts(self) -> "SynthSpec":
+        if self.emotion_clips:
+            from fdan.corpora.synth.shift import check_clip_counts
+
+            check_clip_counts(self.clips_per_emotion, self.emotion_clips)
+        return self
 
 
 class CorpusSpec(_Section):

@@ -32,14 +32,28 @@ def check_roots(cfg: ExperimentConfig, names: list[str]) -> None:
 
 
 def ensure_root(name: str, spec: CorpusSpec, log: Callable[[str], None] = print) -> Path:
-    """The corpus root, generating a synthetic corpus there on first use."""
-    root = spec.root.resolve()
-    if spec.synth is not None and not (root.is_dir() and any(root.iterdir())):
-        from fdan.corpora.synth import generate
+    """The corpus root, generating a synthetic corpus there on first use.
 
-        log(f"generating synthetic corpus {name!r} ({spec.synth.corpus}) under {root}")
-        generate(root, corpus=spec.synth.corpus, seed=spec.synth.seed, speakers=spec.synth.speakers,
-                 clips_per_emotion=spec.synth.clips_per_emotion, **spec.synth.conditions)
+    An existing synthetic root made from other settings than the `synth:` block (its corpus.json
+    differs) is a CorpusMissing error naming each differing field, never silently reused."""
+    root = spec.root.resolve()
+    if spec.synth is None:
+        return root
+    from fdan.corpora.synth import generate, mismatches
+
+    s = spec.synth
+    args = dict(corpus=s.corpus, seed=s.seed, speakers=s.speakers, clips_per_emotion=s.clips_per_emotion, name=s.name,
+                shift=s.shift.model_dump(exclude_none=True) if s.shift else None,
+                emotion_clips=s.emotion_clips or None, **s.conditions)
+    if root.is_dir() and any(root.iterdir()):
+        differ = mismatches(root, **args)
+        if differ:
+            raise CorpusMissing(f"corpus {name!r}: {root} holds a corpus generated from other settings than "
+                                f"corpora.{name}.synth ({'; '.join(differ)}). Delete {root} to generate it "
+                                "again (its feature cache is keyed by the files and is rebuilt), or restore the settings")
+        return root
+    log(f"generating synthetic corpus {name!r} ({s.name or s.corpus}) under {root}")
+    generate(root, **args)
     return root
 
 

@@ -14,7 +14,7 @@ import math
 import os
 import zlib
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Callable
@@ -25,6 +25,8 @@ from fdan.corpora.synth import layout
 from fdan.corpora.synth.conditions import Camera, Conditions, get_conditions, record_audio
 from fdan.corpora.synth.face import draw_face, head_pose
 from fdan.corpora.synth.profiles import EMOTIONS, Speaker, make_speaker, sample_cues
+from fdan.corpora.synth.record import corpus_record, differences
+from fdan.corpora.synth.shift import CueShift, clip_counts
 from fdan.corpora.synth.voice import synth_voice
 from fdan.corpora.synth.writer import write_mp4, write_wav
 
@@ -39,17 +41,18 @@ class _Job:
     clip: int
     entropy: tuple[int, ...]
     root: str
+    shift: CueShift | None = None
 
 
 def _seed_words(seed: int, corpus: str, *rest: int) -> tuple[int, ...]:
     return (int(seed), zlib.crc32(corpus.encode()), *rest)
 
 
-def make_speakers(cond: Conditions, seed: int, n: int) -> list[Speaker]:
-    """The corpus' speaker population (depends only on seed, corpus name and index)."""
+def make_speakers(cond: Conditions, seed: int, n: int, seed_name: str | None = None) -> list[Speaker]:
+    """The corpus' speaker population (depends only on seed, `seed_name` (default: the corpus name) and index)."""
     out = []
     for i in range(n):
-        rng = np.random.default_rng(np.random.SeedSequence(_seed_words(seed, cond.name, 0, i)))
+        rng = np.random.default_rng(np.random.SeedSequence(_seed_words(seed, seed_name or cond.name, 0, i)))
         out.append(make_speaker(f"{cond.speaker_prefix}{i + 1:02d}", i, rng, female_rate=cond.female_rate,
                                 skin_tones=cond.skin_tones, f0_scale=cond.f0_scale,
                                 bias=cond.difficulty.speaker_bias))
@@ -70,7 +73,9 @@ def render_clip(job: _Job) -> dict[str, object]:
     """Synthesize, record and write one clip; returns its labels.csv row."""
     cond, spk = job.cond, job.speaker
     rng = np.random.default_rng(np.random.SeedSequence(job.entropy))
-    cues = sample_cues(job.emotion, spk, rng, cond.difficulty)
+    shift = job.shift
+    cues = sample_cues(job.emotion, spk, rng, cond.difficulty, face_offset=shift.face() if shift else None,
+                       voice_offset=shift.voice() if shift else None)
     n_frames = int(round(rng.uniform(*cond.duration_s) * cond.fps))
     duration = n_frames / cond.fps
     voice = synth_voice(spk, cues.voice, duration, cond.sample_rate, rng)
@@ -112,25 +117,44 @@ def _check_out_dir(out: Path) -> None:
                          "refusing to write a synthetic corpus into it")
 
 
-def generate(out_dir: Path | str, corpus: str = "synth-studio", seed: int = 0, speakers: int = 4,
-             clips_per_emotion: int = 3, *, workers: int | None = None,
-             progress: Callable[[int, int], None] | None = None, **overrides: object) -> Path:
-    """Write corpus `corpus` (a name in `conditions.CORPORA`) under `out_dir`; returns the directory.
+def resolve(corpus: str = "synth-studio", *, name: str | None = None, shift: CueShift | dict | None = None,
+            **overrides: object) -> tuple[Conditions, CueShift | None]:
+    """The conditions (named `name`, default `corpus`) and the cue shift a `generate` call would use."""
+    cond = get_conditions(corpus).with_overrides(**overrides)
+    if name is not None:
+        if not name or "/" in name:
+            raise ValueError(f"corpus name {name!r} must be non-empty and contain no '/'")
+        cond = replace(cond, name=name)
+    if isinstance(shift, dict):
+        shift = CueShift(**shift)
+    return cond, shift
 
-    `overrides` replace fields of the corpus' `Conditions` (e.g. `snr_db=(0, 5)`, or
-    `difficulty={"clip_noise": 1.0}`). `workers` processes render clips (default: CPU count, 1 for
-    tiny corpora); `progress(done, total)` is called after every clip.
+
+def generate(out_dir: Path | str, corpus: str = "synth-studio", seed: int = 0, speakers: int = 4,
+             clips_per_emotion: int = 3, *, name: str | None = None, shift: CueShift | dict | None = None,
+             emotion_clips: dict[str, int] | None = None, workers: int | None = None,
+             progress: Callable[[int, int], None] | None = None, **overrides: object) -> Path:
+    """Write a corpus with the conditions `corpus` (a name in `conditions.CORPORA`) under `out_dir`.
+
+    `name` names the written corpus (default `corpus`); the random draws depend on (seed, `corpus`),
+    not on `name`, so variants of one base corpus and seed share speakers and clips. `shift` plants a
+    cue shift (`shift.CueShift` or its fields as a dict), `emotion_clips` per-emotion clip counts
+    (label shift; others get `clips_per_emotion`). `overrides` replace fields of the corpus'
+    `Conditions` (e.g. `snr_db=(0, 5)`, or `difficulty={"clip_noise": 1.0}`). `workers` processes
+    render clips (default: CPU count, 1 for tiny corpora); `progress(done, total)` is called after
+    every clip. Returns the directory.
     """
     if speakers < 1 or clips_per_emotion < 1:
         raise ValueError(f"speakers ({speakers}) and clips_per_emotion ({clips_per_emotion}) must be >= 1")
-    cond = get_conditions(corpus).with_overrides(**overrides)
+    cond, cue_shift = resolve(corpus, name=name, shift=shift, **overrides)
+    counts = clip_counts(clips_per_emotion, emotion_clips)
     out = Path(out_dir).expanduser()
     _check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
-    spks = make_speakers(cond, seed, speakers)
+    spks = make_speakers(cond, seed, speakers, seed_name=corpus)
     jobs = [
-        _Job(cond, s, e, c, _seed_words(seed, cond.name, 1, s.index, ei, c), str(out))
-        for s in spks for ei, e in enumerate(EMOTIONS) for c in range(clips_per_emotion)
+        _Job(cond, s, e, c, _seed_words(seed, corpus, 1, s.index, ei, c), str(out), cue_shift)
+        for s in spks for ei, e in enumerate(EMOTIONS) for c in range(counts[e])
     ]
     if workers is None:
         workers = min(os.cpu_count() or 1, max(1, len(jobs) // 12))
@@ -158,12 +182,18 @@ def generate(out_dir: Path | str, corpus: str = "synth-studio", seed: int = 0, s
         writer = csv.DictWriter(fh, fieldnames=list(layout.LABEL_COLUMNS), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    meta = {
-        "family": layout.FAMILY, "corpus": cond.name, "seed": seed, "version": layout.VERSION,
-        "description": cond.description, "speakers": [s.speaker_id for s in spks],
-        "clips_per_emotion": clips_per_emotion, "emotions": list(EMOTIONS), "n_clips": len(rows),
-        "audio_store": cond.audio_store, "conditions": asdict(cond),
-        "speaker_profiles": [asdict(s) for s in spks],
-    }
+    meta = corpus_record(cond, seed, speakers, clips_per_emotion, base=corpus, shift=cue_shift,
+                         emotion_clips=emotion_clips, n_clips=len(rows), speaker_profiles=[asdict(s) for s in spks])
     (out / layout.CORPUS_JSON).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return out
+
+
+def mismatches(root: Path | str, corpus: str = "synth-studio", seed: int = 0, speakers: int = 4,
+               clips_per_emotion: int = 3, *, name: str | None = None, shift: CueShift | dict | None = None,
+               emotion_clips: dict[str, int] | None = None, **overrides: object) -> list[str]:
+    """Fields in which the corpus under `root` differs from what `generate(root, <same arguments>)`
+    would write, one 'field: on disk X, asked Y' line each ([] = made from this recipe)."""
+    cond, cue_shift = resolve(corpus, name=name, shift=shift, **overrides)
+    expected = corpus_record(cond, seed, speakers, clips_per_emotion, base=corpus, shift=cue_shift,
+                             emotion_clips=emotion_clips)
+    return differences(root, expected)

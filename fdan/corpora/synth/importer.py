@@ -1,24 +1,33 @@
 """The `synth` importer: reads a generated corpus' corpus.json + labels.csv into `Utterance` records.
 
 Emotion names in labels.csv are canonical already. There are no official splits: split is "all"
-and fold is the speaker index (leave-one-speaker-out, folds 0..speakers-1).
+and fold is the speaker index (leave-one-speaker-out, folds 0..speakers-1), or, with the option
+`folds` = N, speakers dealt round-robin over N folds (`native.speaker_folds`; fewer, larger test folds).
 """
 from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from fdan.corpora.base import CANONICAL_LABELS, CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
+from fdan.corpora.native import check_folds, speaker_folds
 from fdan.corpora.synth import layout
 
 _REQUIRED = ("utterance_id", "speaker", "emotion", "video_path", "audio_path")
 
 
+@dataclass
 class SynthImporter:
-    """Importer for the synthetic corpus family (see fdan/corpora/synth/layout.py)."""
+    """Importer for the synthetic corpus family (see fdan/corpora/synth/layout.py); option `folds`."""
 
-    name = "synth"
+    folds: int | None = None  # None: one fold per speaker
+    name = "synth"  # class attribute, not an option
+
+    def __post_init__(self) -> None:
+        if self.folds is not None:
+            check_folds(self.folds)
 
     def scan(self, root: Path) -> ScanResult:
         """List usable clips under `root`; bad rows (unknown emotion, missing media) become `Skip`s."""
@@ -45,7 +54,8 @@ class SynthImporter:
             rows = list(reader)
 
         speakers = sorted({r["speaker"] for r in rows})
-        index_of = {s: i for i, s in enumerate(speakers)}
+        index_of = ({s: i for i, s in enumerate(speakers)} if self.folds is None
+                    else speaker_folds(speakers, self.folds, corpus))
         utts: list[Utterance] = []
         skipped: list[Skip] = []
         for n, row in enumerate(rows, start=2):
@@ -69,6 +79,4 @@ class SynthImporter:
         return ScanResult(corpus=corpus, utterances=utts, skipped=skipped)
 
 
-@register_importer("synth")
-def _factory() -> SynthImporter:
-    return SynthImporter()
+register_importer("synth")(SynthImporter)

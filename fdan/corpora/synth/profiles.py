@@ -128,8 +128,13 @@ class ClipCues:
     voice_intensity: float
 
 
-def sample_cues(emotion: str, speaker: Speaker, rng: np.random.Generator, difficulty: Difficulty) -> ClipCues:
-    """Draw one clip's face and voice cues for `emotion` spoken by `speaker`."""
+def sample_cues(emotion: str, speaker: Speaker, rng: np.random.Generator, difficulty: Difficulty, *,
+                face_offset: np.ndarray | None = None, voice_offset: np.ndarray | None = None) -> ClipCues:
+    """Draw one clip's face and voice cues for `emotion` spoken by `speaker`.
+
+    `face_offset` (len(FACE_CUES),) / `voice_offset` (len(VOICE_CUES),) are added before the cues are
+    clipped to their limits (a planted cue shift, `shift.CueShift`); None adds nothing.
+    """
     if emotion not in _FACE_PROTO:
         raise ValueError(f"unknown emotion {emotion!r}; expected one of {EMOTIONS}")
     d = difficulty
@@ -141,13 +146,13 @@ def sample_cues(emotion: str, speaker: Speaker, rng: np.random.Generator, diffic
     vi = float(np.clip(base + rng.normal(0, d.modality_decouple), 0.0, 1.2)) * scale
 
     def mix(proto: dict[str, tuple[float, ...]], inten: float, cue_scale: np.ndarray, bias: tuple[float, ...],
-            lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+            lo: np.ndarray, hi: np.ndarray, offset: np.ndarray | None) -> np.ndarray:
         neutral, target = np.array(proto["neutral"]), np.array(proto[emotion])
         v = neutral + inten * (target - neutral)
         v = v + cue_scale * (np.array(bias) + rng.normal(0, d.clip_noise, len(cue_scale)))
-        return np.clip(v, lo, hi)
+        return np.clip(v if offset is None else v + offset, lo, hi)
 
-    f = mix(_FACE_PROTO, fi, _FACE_SCALE, speaker.face_bias, _FACE_LO, _FACE_HI)
-    v = mix(_VOICE_PROTO, vi, _VOICE_SCALE, speaker.voice_bias, _VOICE_LO, _VOICE_HI)
+    f = mix(_FACE_PROTO, fi, _FACE_SCALE, speaker.face_bias, _FACE_LO, _FACE_HI, face_offset)
+    v = mix(_VOICE_PROTO, vi, _VOICE_SCALE, speaker.voice_bias, _VOICE_LO, _VOICE_HI, voice_offset)
     return ClipCues(face=dict(zip(FACE_CUES, map(float, f))), voice=dict(zip(VOICE_CUES, map(float, v))),
                     face_intensity=fi, voice_intensity=vi)
