@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fdan.corpora.synth import CORPORA, generate
+from fdan.corpora.synth import CORPORA, DEFAULT_OFFSETS, EMOTIONS, generate
 from fdan.corpora.synth.importer import SynthImporter
 
 
@@ -21,20 +21,29 @@ def synth(
     speakers: int = typer.Option(4, "--speakers", min=1, help="number of speakers"),
     clips_per_emotion: int = typer.Option(3, "--clips-per-emotion", min=1, help="clips per speaker and emotion"),
     workers: int = typer.Option(0, "--workers", min=0, help="worker processes (0 = automatic)"),
+    name: str | None = typer.Option(None, "--name", help="the corpus' name (default: --corpus); draws depend on --corpus and --seed only"),
+    dose: float | None = typer.Option(None, "--dose", min=0.0, max=2.0, help="plant the default cue shift at this dose (0..2)"),
+    emotion_clips: list[str] = typer.Option([], "--emotion-clips", help="label shift: EMOTION=N clips (repeatable), e.g. neutral=2"),
 ) -> None:
     """Generate a synthetic multi-modal emotion corpus (rendered faces + speech-like audio, 7 emotions)."""
     console = Console()
     if corpus not in CORPORA:
         console.print(f"[red]error:[/red] unknown corpus {corpus!r}; known: {', '.join(sorted(CORPORA))}")
         raise typer.Exit(2)
+    try:
+        counts_asked = {k.strip(): int(v) for k, v in (item.split("=", 1) for item in emotion_clips)}
+    except ValueError:
+        console.print(f"[red]error:[/red] --emotion-clips takes EMOTION=N, got {emotion_clips}")
+        raise typer.Exit(2) from None
     start = time.perf_counter()
-    total = speakers * 7 * clips_per_emotion
+    total = speakers * sum(counts_asked.get(e, clips_per_emotion) for e in EMOTIONS)
     with Progress(TextColumn(f"[bold]{corpus}[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task("clips", total=total)
         try:
             root = generate(out_dir, corpus, seed=seed, speakers=speakers, clips_per_emotion=clips_per_emotion,
-                            workers=workers or None, progress=lambda done, _n: bar.update(task, completed=done))
+                            name=name, shift=None if dose is None else {"dose": dose},
+                            emotion_clips=counts_asked or None, workers=workers or None, progress=lambda done, _n: bar.update(task, completed=done))
         except ValueError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
@@ -43,9 +52,12 @@ def synth(
     cond = CORPORA[corpus]
     counts = Counter(u.label for u in scan.utterances)
 
-    table = Table(title=f"{corpus} → {root}", show_header=False)
+    table = Table(title=f"{name or corpus} → {root}", show_header=False)
     table.add_row("conditions", cond.description)
-    table.add_row("clips", f"{len(scan.utterances)} ({speakers} speakers × 7 emotions × {clips_per_emotion})")
+    table.add_row("clips", f"{len(scan.utterances)} ({speakers} speakers × 7 emotions × {clips_per_emotion})"
+                  if not counts_asked else f"{len(scan.utterances)} ({speakers} speakers, per-emotion counts)")
+    if dose is not None:
+        table.add_row("cue shift", f"dose {dose:g} × {DEFAULT_OFFSETS}")
     table.add_row("per emotion", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     table.add_row("video", f"H.264 {cond.width}×{cond.height} @ {cond.fps} fps")
     audio = "AAC inside the mp4" if cond.audio_store == "aac" else "16-bit wav beside the mp4"

@@ -1,6 +1,7 @@
 """`fdan-bench synth` through the Typer app."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -29,3 +30,16 @@ def test_non_empty_foreign_directory_exits_2(tmp_path: Path) -> None:
     (tmp_path / "mine.txt").write_text("keep")
     res = CliRunner().invoke(app, ["synth", str(tmp_path), "--speakers", "1", "--clips-per-emotion", "1"])
     assert res.exit_code == 2 and "not empty" in res.output
+
+
+def test_synth_command_writes_a_named_variant(tmp_path: Path) -> None:
+    out = tmp_path / "shift"
+    res = CliRunner().invoke(app, ["synth", str(out), "--name", "synth-shift-1.0", "--dose", "1.0", "--speakers", "1",
+                                   "--clips-per-emotion", "1", "--emotion-clips", "neutral=0", "--emotion-clips", "fear=2"],
+                             terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "synth-shift-1.0" in res.output and "cue shift" in res.output
+    meta = json.loads((out / "corpus.json").read_text())
+    assert (meta["corpus"], meta["base"], meta["shift"]["dose"], meta["n_clips"]) == ("synth-shift-1.0", "synth-studio", 1.0, 7)
+    bad = CliRunner().invoke(app, ["synth", str(tmp_path / "y"), "--emotion-clips", "neutral"])
+    assert bad.exit_code == 2 and "EMOTION=N" in bad.output

@@ -1,0 +1,126 @@
+"""The planted-effect table of `experiments/validation.yaml` from its predictions.parquet.
+
+    python bench/validation_table.py results/validation [--head fused] [--n-boot 2000] [--out table.md]
+
+Every target corpus of the validation experiment is drawn with the same seed, so its clips carry the
+same utterance ids (`tgt01_ang_00`) on every target: comparisons *between pairs* (source-only on a
+shifted target vs on the null target) are paired by utterance as well as those between methods on one
+pair. Rows:
+
+- accuracy (WAR) of each (variant, pair) with a 95 % speaker-cluster bootstrap interval;
+- the planted effect: source_only on each target minus source_only on `synth-null`, paired;
+- each method minus source_only on the same pair, paired (what `fdan-bench compare --stats` gives
+  once its speaker-cluster statistics exist);
+
+with a two-sided percentile-bootstrap p (2·min(#Δ* ≤ 0, #Δ* ≥ 0) + 1) / (n_boot + 1), uncentred)
+and Holm's correction over all comparisons of the call. The unit of resampling is the test speaker
+(all its rows), drawn with replacement within each fold. Also prints the power check: the speaker-
+cluster standard error of each paired difference and the smallest difference detectable at 80 % power
+(two-sided 5 %): MDE = (z_0.975 + z_0.8) · SE.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+Z_POWER = 1.959964 + 0.841621  # two-sided alpha 0.05, power 0.80
+
+
+def _cluster_draws(speakers: pd.Series, folds: pd.Series, n_boot: int, seed: int) -> list[np.ndarray]:
+    """n_boot arrays of row positions: speakers resampled with replacement within each fold."""
+    rng = np.random.default_rng(seed)
+    groups = {}
+    for (fold, spk), idx in pd.DataFrame({"f": folds.values, "s": speakers.values}).groupby(["f", "s"]).indices.items():
+        groups.setdefault(fold, []).append(idx)
+    out = []
+    for _ in range(n_boot):
+        parts = []
+        for spk_rows in groups.values():
+            for k in rng.integers(0, len(spk_rows), len(spk_rows)):
+                parts.append(spk_rows[k])
+        out.append(np.concatenate(parts))
+    return out
+
+
+def _p_two_sided(stats: np.ndarray) -> float:
+    """min(1, 2·(min(#Δ* ≤ 0, #Δ* ≥ 0) + 1) / (n_boot + 1)), as fdan.significance.paired_bootstrap."""
+    return float(min(1.0, 2 * (min((stats <= 0).sum(), (stats >= 0).sum()) + 1) / (len(stats) + 1)))
+
+
+def holm(p: list[float]) -> list[float]:
+    """Holm's step-down adjusted p-values, in the input order."""
+    order = np.argsort(p)
+    m, out, running = len(p), np.empty(len(p)), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        out[i] = running
+    return out.tolist()
+
+
+def paired(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int) -> dict[str, float]:
+    """b − a accuracy on the utterances both predicted (matched on fold + utterance_id), cluster bootstrap."""
+    m = a.merge(b, on=["fold", "utterance_id"], suffixes=("_a", "_b"))
+    ca = (m["predicted_a"] == m["label_a"]).to_numpy(float)
+    cb = (m["predicted_b"] == m["label_b"]).to_numpy(float)
+    d = cb - ca
+    draws = _cluster_draws(m["speaker_a"], m["fold"], n_boot, seed)
+    boot = np.array([d[i].mean() for i in draws])
+    return {"n_rows": len(m), "n_speakers": m["speaker_a"].nunique(), "a": ca.mean(), "b": cb.mean(),
+            "delta": d.mean(), "ci_low": np.quantile(boot, 0.025), "ci_high": np.quantile(boot, 0.975),
+            "se": boot.std(ddof=1), "p": _p_two_sided(boot), "discordant": float((d != 0).mean())}
+
+
+def accuracy(rows: pd.DataFrame, n_boot: int, seed: int) -> dict[str, float]:
+    c = (rows["predicted"] == rows["label"]).to_numpy(float)
+    boot = np.array([c[i].mean() for i in _cluster_draws(rows["speaker"], rows["fold"], n_boot, seed)])
+    return {"n_rows": len(rows), "war": c.mean(), "ci_low": np.quantile(boot, 0.025), "ci_high": np.quantile(boot, 0.975)}
+
+
+def tables(preds: pd.DataFrame, head: str, n_boot: int, seed: int, null: str = "synth-null",
+           baseline: str = "source_only") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(accuracy per variant x target, comparisons with Holm-adjusted p)."""
+    p = preds[preds["head"] == head]
+    acc = pd.DataFrame([{"variant": v, "target": t, **accuracy(g, n_boot, seed)}
+                        for (v, t), g in p.groupby(["variant", "target"], sort=False)])
+    by = {k: g for k, g in p.groupby(["variant", "target"])}
+    comps = []
+    if (baseline, null) in by:
+        for t in sorted(p["target"].unique()):
+            if t != null and (baseline, t) in by:
+                comps.append({"comparison": "planted effect", "system": f"{baseline} on {t}", "baseline": f"{baseline} on {null}",
+                              **paired(by[(baseline, null)], by[(baseline, t)], n_boot, seed)})
+    for (v, t), g in by.items():
+        if v != baseline and (baseline, t) in by:
+            comps.append({"comparison": "method vs source-only", "system": f"{v} on {t}", "baseline": f"{baseline} on {t}",
+                          **paired(by[(baseline, t)], g, n_boot, seed)})
+    cmp = pd.DataFrame(comps)
+    if len(cmp):
+        cmp["p_holm"] = holm(cmp["p"].tolist())
+        cmp["mde_80"] = Z_POWER * cmp["se"]
+    return acc, cmp
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("results", type=Path)
+    ap.add_argument("--head", default="fused")
+    ap.add_argument("--n-boot", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    preds = pd.read_parquet(args.results / "predictions.parquet")
+    acc, cmp = tables(preds, args.head, args.n_boot, args.seed)
+    pd.set_option("display.width", 220)
+    text = (f"accuracy ({args.head} WAR, 95 % speaker-cluster bootstrap)\n{acc.round(4).to_string(index=False)}\n\n"
+            f"comparisons (b - a, paired by utterance)\n{cmp.round(4).to_string(index=False)}\n")
+    print(text)
+    if args.out:
+        acc.to_csv(args.out.with_suffix(".accuracy.csv"), index=False)
+        cmp.to_csv(args.out.with_suffix(".comparisons.csv"), index=False)
+
+
+if __name__ == "__main__":
+    main()
