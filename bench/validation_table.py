@@ -10,7 +10,8 @@ pair. Rows:
 - accuracy (WAR) of each (variant, pair) with a 95 % speaker-cluster bootstrap interval;
 - the planted effect: source_only on each target minus source_only on `synth-null`, paired;
 - each method minus source_only on the same pair, paired (what `fdan-bench compare --stats` gives
-  once its speaker-cluster statistics exist);
+  once its speaker-cluster statistics exist); `pairs.oracle` units appear as variant `oracle:<variant>`
+  and are compared with source_only like a method;
 
 with a two-sided percentile-bootstrap p (2·min(#Δ* ≤ 0, #Δ* ≥ 0) + 1) / (n_boot + 1), uncentred)
 and Holm's correction over all comparisons of the call. The unit of resampling is the test speaker
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 Z_POWER = 1.959964 + 0.841621  # two-sided alpha 0.05, power 0.80
+ORACLE_SUFFIX = " (oracle)"  # the pair name of a pairs.oracle unit (harness.run.pairs)
 
 
 def _cluster_draws(speakers: pd.Series, folds: pd.Series, n_boot: int, seed: int) -> list[np.ndarray]:
@@ -82,7 +84,9 @@ def accuracy(rows: pd.DataFrame, n_boot: int, seed: int) -> dict[str, float]:
 def tables(preds: pd.DataFrame, head: str, n_boot: int, seed: int, null: str = "synth-null",
            baseline: str = "source_only") -> tuple[pd.DataFrame, pd.DataFrame]:
     """(accuracy per variant x target, comparisons with Holm-adjusted p)."""
-    p = preds[preds["head"] == head]
+    p = preds[preds["head"] == head].copy()
+    oracle = p["pair"].astype(str).str.endswith(ORACLE_SUFFIX)  # pairs.oracle units (issue 18): their own rows
+    p["variant"] = p["variant"].where(~oracle, "oracle:" + p["variant"].astype(str))
     acc = pd.DataFrame([{"variant": v, "target": t, **accuracy(g, n_boot, seed)}
                         for (v, t), g in p.groupby(["variant", "target"], sort=False)])
     by = {k: g for k, g in p.groupby(["variant", "target"])}
@@ -93,7 +97,7 @@ def tables(preds: pd.DataFrame, head: str, n_boot: int, seed: int, null: str = "
                 comps.append({"comparison": "planted effect", "system": f"{baseline} on {t}", "baseline": f"{baseline} on {null}",
                               **paired(by[(baseline, null)], by[(baseline, t)], n_boot, seed)})
     for (v, t), g in by.items():
-        if v != baseline and (baseline, t) in by:
+        if v != baseline and (baseline, t) in by:  # includes oracle:<variant> rows (the ceiling)
             comps.append({"comparison": "method vs source-only", "system": f"{v} on {t}", "baseline": f"{baseline} on {t}",
                           **paired(by[(baseline, t)], g, n_boot, seed)})
     cmp = pd.DataFrame(comps)

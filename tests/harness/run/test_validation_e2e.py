@@ -22,8 +22,11 @@ ORACLE = False  # set True once `pairs.oracle` exists (issue 18): adds the oracl
 SHIFTED = "synth-shift-2.0"
 
 
-def _accuracy(preds, target: str, variant: str) -> float:
-    rows = preds[(preds["target"] == target) & (preds["variant"] == variant) & (preds["head"] == "fused")]
+def _accuracy(preds, target: str, variant: str, oracle: bool = False) -> float:
+    """Fused WAR of one variant on one target; `oracle`: of its pairs.oracle units (pair `... (oracle)`)."""
+    is_oracle = preds["pair"].astype(str).str.endswith(" (oracle)")
+    rows = preds[(preds["target"] == target) & (preds["variant"] == variant) & (preds["head"] == "fused")
+                 & (is_oracle if oracle else ~is_oracle)]
     assert len(rows), (target, variant)
     return float((rows["predicted"] == rows["label"]).mean())
 
@@ -46,4 +49,4 @@ def test_validation_sweep_recovers_the_planted_shift_direction(tmp_path: Path) -
     null, shifted = _accuracy(preds, "synth-null", "source_only"), _accuracy(preds, SHIFTED, "source_only")
     assert shifted < null, (shifted, null)
     if ORACLE:
-        assert _accuracy(preds, SHIFTED, "oracle") > shifted
+        assert _accuracy(preds, SHIFTED, "source_only", oracle=True) > shifted
