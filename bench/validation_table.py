@@ -1,6 +1,6 @@
 """The planted-effect table of `experiments/validation.yaml` from its predictions.parquet.
 
-    python bench/validation_table.py results/validation [--head fused] [--n-boot 2000] [--out table.md]
+    python bench/validation_table.py results/validation [--head fused] [--n-boot 20000] [--out table.md]
 
 Every target corpus of the validation experiment is drawn with the same seed, so its clips carry the
 same utterance ids (`tgt01_ang_00`) on every target: comparisons *between pairs* (source-only on a
@@ -31,20 +31,21 @@ Z_POWER = 1.959964 + 0.841621  # two-sided alpha 0.05, power 0.80
 ORACLE_SUFFIX = " (oracle)"  # the pair name of a pairs.oracle unit (harness.run.pairs)
 
 
-def _cluster_draws(speakers: pd.Series, folds: pd.Series, n_boot: int, seed: int) -> list[np.ndarray]:
-    """n_boot arrays of row positions: speakers resampled with replacement within each fold."""
+def cluster_bootstrap(values: np.ndarray, speakers: pd.Series, folds: pd.Series, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot,) bootstrap means of `values`: speakers drawn with replacement within each fold, all their rows.
+
+    Per (fold, speaker) row sums S_s and counts n_s; a draw takes multinomial speaker weights w_s within
+    each fold and gives sum(w_s S_s) / sum(w_s n_s)."""
+    frame = pd.DataFrame({"f": folds.to_numpy(), "s": speakers.to_numpy(), "v": values})
+    agg = frame.groupby(["f", "s"])["v"].agg(["sum", "count"]).reset_index()
     rng = np.random.default_rng(seed)
-    groups = {}
-    for (fold, spk), idx in pd.DataFrame({"f": folds.values, "s": speakers.values}).groupby(["f", "s"]).indices.items():
-        groups.setdefault(fold, []).append(idx)
-    out = []
-    for _ in range(n_boot):
-        parts = []
-        for spk_rows in groups.values():
-            for k in rng.integers(0, len(spk_rows), len(spk_rows)):
-                parts.append(spk_rows[k])
-        out.append(np.concatenate(parts))
-    return out
+    num, den = np.zeros(n_boot), np.zeros(n_boot)
+    for _, g in agg.groupby("f"):
+        k = len(g)
+        w = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot)  # (n_boot, k)
+        num += w @ g["sum"].to_numpy()
+        den += w @ g["count"].to_numpy()
+    return num / den
 
 
 def _p_two_sided(stats: np.ndarray) -> float:
@@ -68,8 +69,7 @@ def paired(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int) -> dict[str
     ca = (m["predicted_a"] == m["label_a"]).to_numpy(float)
     cb = (m["predicted_b"] == m["label_b"]).to_numpy(float)
     d = cb - ca
-    draws = _cluster_draws(m["speaker_a"], m["fold"], n_boot, seed)
-    boot = np.array([d[i].mean() for i in draws])
+    boot = cluster_bootstrap(d, m["speaker_a"], m["fold"], n_boot, seed)
     return {"n_rows": len(m), "n_speakers": m["speaker_a"].nunique(), "a": ca.mean(), "b": cb.mean(),
             "delta": d.mean(), "ci_low": np.quantile(boot, 0.025), "ci_high": np.quantile(boot, 0.975),
             "se": boot.std(ddof=1), "p": _p_two_sided(boot), "discordant": float((d != 0).mean())}
@@ -77,7 +77,7 @@ def paired(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int) -> dict[str
 
 def accuracy(rows: pd.DataFrame, n_boot: int, seed: int) -> dict[str, float]:
     c = (rows["predicted"] == rows["label"]).to_numpy(float)
-    boot = np.array([c[i].mean() for i in _cluster_draws(rows["speaker"], rows["fold"], n_boot, seed)])
+    boot = cluster_bootstrap(c, rows["speaker"], rows["fold"], n_boot, seed)
     return {"n_rows": len(rows), "war": c.mean(), "ci_low": np.quantile(boot, 0.025), "ci_high": np.quantile(boot, 0.975)}
 
 
@@ -111,7 +111,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("results", type=Path)
     ap.add_argument("--head", default="fused")
-    ap.add_argument("--n-boot", type=int, default=2000)
+    ap.add_argument("--n-boot", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
