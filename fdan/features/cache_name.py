@@ -53,7 +53,10 @@ def resolve_importer(importer: str | CorpusImporter, options: Mapping[str, Any] 
 
 
 def importer_settings(imp: CorpusImporter) -> dict[str, Any]:
-    """The importer's effective options: its dataclass fields and values ({} for option-less ones)."""
+    """The importer's effective options: its dataclass fields and values ({} for option-less ones), or
+    what its `settings()` returns (an importer whose defaults predate its options keeps its cache names)."""
+    if callable(getattr(imp, "settings", None)):
+        return dict(imp.settings())  # type: ignore[attr-defined]
     if dataclasses.is_dataclass(imp) and not isinstance(imp, type):
         return {f.name: getattr(imp, f.name) for f in dataclasses.fields(imp) if f.name != "name"}
     return {}

@@ -29,6 +29,10 @@ class SynthImporter:
         if self.folds is not None:
             check_folds(self.folds)
 
+    def settings(self) -> dict[str, int]:
+        """Options that name the feature cache: none by default, so caches made before `folds` keep their names."""
+        return {} if self.folds is None else {"folds": self.folds}
+
     def scan(self, root: Path) -> ScanResult:
         """List usable clips under `root`; bad rows (unknown emotion, missing media) become `Skip`s."""
         root = check_root(Path(root))

@@ -43,7 +43,7 @@ def test_options_reach_the_config(tmp_path):
 @pytest.mark.parametrize("overrides, field, words", [
     (["corpora.rav.options.colour=red"], "corpora.rav.options.colour", ["calm", "folds", "song"]),
     (["corpora.rav.options.calm=sometimes"], "corpora.rav.options.calm", ["sometimes"]),
-    (["corpora.a.options={seed: 3}"], "corpora.a.options.seed", ["(none)"]),
+    (["corpora.a.options={seed: 3}"], "corpora.a.options.seed", ["known: folds"]),
     (["corpora.rav.importer=ravdes"], "corpora.rav.importer", ["ravdess", "savee"]),
     (["pairs.labels=[anger, joy]"], "pairs.labels.1", ["'joy'", "happiness"]),
     (["pairs.labels=[anger, anger]"], "pairs.labels", ["twice"]),
