@@ -147,3 +147,5 @@ def test_importer_folds_option(variants: dict[str, Path]) -> None:
     assert {u.speaker: u.fold for u in one.utterances} == {"stu01": 0, "stu02": 1}
     with pytest.raises(Exception, match="folds"):
         get_importer("synth", folds=3).scan(variants["base"])
+    # only a non-default fold count names the feature cache (caches read without it keep their names)
+    assert get_importer("synth").settings() == {} and get_importer("synth", folds=2).settings() == {"folds": 2}
