@@ -53,7 +53,7 @@ def loop_config(directory: Path, frozen: bool, epochs: int = 3, clips: int = 28)
 
 
 class LocalBackend:
-    """`harness.run.loop.Backend` for a bare loop in this process; records the time of every report."""
+    """`harness.trial.loop.Backend` for a bare loop in this process; records the time of every report."""
 
     def __init__(self) -> None:
         self.device = torch.device("cpu")
