@@ -169,14 +169,6 @@ class TrainConfig(_Section):
     amp: Literal["off", "bf16", "fp16", "auto"] = Field(
         "off", description="autocast: auto = bf16 on CUDA GPUs that support it, else off; fp16 adds a GradScaler; LMMD stays float32"
     )
-    selection_metric: str = Field(
-        "fused_uar", description="fit(): validation score that picks the kept state: <head>_<metric>, <metric> (first head present) or loss"
+    early_stopping_patience: int | None = Field(
+        None, ge=1, description="stop a run (a sweep's trial too) after this many epochs without a better selection score"
     )
-    early_stopping_patience: int | None = Field(None, ge=1, description="fit(): stop after this many epochs without a better score")
-
-    @model_validator(mode="after")
-    def _check_selection(self) -> "TrainConfig":
-        from fdan.evaluation.metrics import parse_selection_metric
-
-        parse_selection_metric(self.selection_metric)
-        return self

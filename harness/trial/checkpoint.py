@@ -1,4 +1,5 @@
-"""A trial checkpoint (`model.pt`): only tensors and plain data, so it loads with `weights_only=True`.
+"""A trial checkpoint (`model.pt`): a `fdan.training.resume.ResumeState` as tensors and plain data only, so it
+loads with `weights_only=True`.
 
 Checkpoints sit on shared storage; `torch.load(weights_only=False)` would unpickle (run) whatever
 object a file there holds. The content is therefore restricted to what the safe loader accepts:
@@ -6,67 +7,32 @@ tensors, dicts, lists, tuples, str, int, float, bool, None. Keys:
 
     model        trainable state dict (tensors)
     optimizer    optimizer.state_dict()     scheduler   scheduler.state_dict() (LambdaLR: no callables)
-    epoch, step  the last finished epoch and optimizer step   best_score  the best selection score so far
+    epoch, step  the last finished epoch and optimizer step
+    best_score, best_epoch   the selection's best so far (fdan.training.selection)
     labels       the unit's label space (list of str)   model_config  the model section (plain JSON data)
     rng          {"torch": CPU generator state, "cuda": [per-device states]} (uint8 tensors): a resumed
                  trial draws the same dropout masks as an uninterrupted one
 
-The batch order of an epoch is a function of (seed, epoch) alone (:func:`set_loader_epoch`), so it too
-is the same after a resume, with or without persistent DataLoader workers.
+The batch order of an epoch is a function of (seed, epoch) alone (`fdan.training.resume.set_loader_epoch`),
+so it too is the same after a resume, with or without persistent DataLoader workers.
 """
 from __future__ import annotations
 
 import contextlib
-import json
+import math
 from pathlib import Path
 from typing import Any, Iterator
 
 import torch
-from torch.utils.data import DataLoader, RandomSampler
+
+from fdan.training.resume import ResumeState
+from harness.results.jsonable import to_jsonable
 
 CHECKPOINT_FILE = "model.pt"
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint file that is unreadable or holds something other than tensors and plain data."""
-
-
-def plain(data: Any) -> Any:
-    """``data`` as plain JSON data (numpy scalars and other number types become Python numbers)."""
-    return json.loads(json.dumps(data, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
-
-
-def rng_state() -> dict[str, Any]:
-    """The global random state the next epoch draws dropout masks from (CPU and every CUDA device)."""
-    return {"torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
-
-
-def restore_rng(state: dict[str, Any] | None) -> None:
-    """Put back what :func:`rng_state` saved (a checkpoint without ``rng`` keeps the seeded state)."""
-    if not state:
-        return
-    torch.set_rng_state(state["torch"])
-    if state.get("cuda") and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def epoch_seed(seed: int, epoch: int) -> int:
-    return (int(seed) * 1_000_003 + int(epoch)) % 2**63
-
-
-def set_loader_epoch(dl: DataLoader | None, seed: int, epoch: int) -> None:
-    """Make the loader's batch order for ``epoch`` depend on (seed, epoch) only, never on what ran before.
-
-    A ``DistributedSampler`` (several Train workers) is told the epoch (it shuffles by seed + epoch); a
-    ``RandomSampler`` gets its generator reseeded. Either way a trial resumed at epoch e sees the batches
-    an uninterrupted trial sees at epoch e.
-    """
-    sampler = getattr(dl, "sampler", None)
-    if hasattr(sampler, "set_epoch"):
-        sampler.set_epoch(epoch)
-    if isinstance(sampler, RandomSampler) and sampler.generator is not None:
-        sampler.generator.manual_seed(epoch_seed(seed, epoch))
 
 
 def safe_types(state: Any) -> Any:
@@ -85,13 +51,12 @@ def safe_types(state: Any) -> Any:
     return state
 
 
-def save_checkpoint(path: str | Path, *, model: dict[str, torch.Tensor], optimizer: dict, scheduler: dict,
-                    epoch: int, step: int, labels: list[str], model_config: dict[str, Any],
-                    rng: dict[str, Any] | None = None, best_score: float = float("-inf")) -> None:
+def save_checkpoint(path: str | Path, state: ResumeState, *, labels: list[str], model_config: dict[str, Any]) -> None:
     """Write a checkpoint; everything in it loads again with ``weights_only=True`` (checked by the tests)."""
-    torch.save({"model": model, "optimizer": safe_types(optimizer), "scheduler": safe_types(scheduler), "epoch": int(epoch),
-                "step": int(step), "labels": [str(label) for label in labels], "model_config": plain(model_config),
-                "rng": rng, "best_score": float(best_score)}, str(path))
+    torch.save({"model": state.model, "optimizer": safe_types(state.optimizer), "scheduler": safe_types(state.scheduler),
+                "epoch": int(state.epoch), "step": int(state.step), "labels": [str(label) for label in labels],
+                "model_config": to_jsonable(model_config), "rng": state.rng, "best_score": float(state.best_score),
+                "best_epoch": None if state.best_epoch is None else int(state.best_epoch)}, str(path))
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -107,6 +72,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if missing:
         raise CheckpointError(f"checkpoint {path} is not a trial checkpoint: missing {', '.join(missing)}")
     return state
+
+
+def resume_state(checkpoint: dict[str, Any]) -> ResumeState:
+    """The state a trial continues from, out of a loaded checkpoint."""
+    return ResumeState(model=checkpoint["model"], optimizer=checkpoint["optimizer"], scheduler=checkpoint["scheduler"],
+                       epoch=int(checkpoint["epoch"]), step=int(checkpoint["step"]),
+                       best_score=float(checkpoint.get("best_score", -math.inf)), best_epoch=checkpoint.get("best_epoch"),
+                       rng=checkpoint.get("rng"))
 
 
 @contextlib.contextmanager

@@ -23,9 +23,10 @@ def evaluate_checkpoint(checkpoint_path: str, unit: dict[str, Any], torch_thread
 
     from fdan.alignment.scopes import without_alignment
     from fdan.features.featureset import FeatureSet
+    from fdan.model.frozen import load_trainable_state
     from harness.trial.checkpoint import load_checkpoint
     from harness.trial.modality_eval import evaluate_heads, prediction_rows
-    from harness.trial.loop import CHECKPOINT_FILE, build_model, dataset, load_model_state, make_loader
+    from harness.trial.loop import CHECKPOINT_FILE, build_model, dataset, make_loader
 
     torch.set_num_threads(torch_threads)
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -37,7 +38,7 @@ def evaluate_checkpoint(checkpoint_path: str, unit: dict[str, Any], torch_thread
         raise RuntimeError(f"checkpoint {checkpoint_path} has labels {state['labels']}, the unit {labels}")
     model = build_model(state["model_config"], len(labels)).to(device)
     # frozen trunks are rebuilt from the config, not stored; the training-only alignment terms are not needed
-    load_model_state(model, without_alignment(state["model"]))
+    load_trainable_state(model, without_alignment(state["model"]))
     ds = dataset(unit["target_dir"], unit["test_idx"], {label: i for i, label in enumerate(labels)}, state["model_config"])
     result = evaluate_heads(model, make_loader(ds, 16, shuffle=False, num_workers=0, seed=0), len(labels), device)
     manifest = FeatureSet.open(unit["target_dir"]).manifest

@@ -1,14 +1,16 @@
-"""The per-epoch loop of one trial, shared by both executors: inside a Ray Train worker or in the Tune trial.
+"""One trial's data and model around `fdan.training.fit.fit` (the one training loop), for both executors:
+inside a Ray Train worker or in the Tune trial process.
 
-`run_epochs(config, backend)`: data, model, optimizer, resume from the backend's checkpoint, then per
-epoch train, validate, and `backend.report(metrics, checkpoint_dir)`. The backend is the only part
-that differs: `TrainBackend` (ray.train: DDP-prepared model and loaders, rank 0 checkpoints, the
-report is a barrier) or `TuneBackend` (ray.tune: this process, one device, no DDP). Reported
-metrics: `epoch`, `train_<loss part>`, `val_loss`, `val_<head>_<metric>` and, under the `paper`
-protocol only, `test_loss`, `test_<head>_<metric>` (audio / face heads evaluated on their modality
-alone, `harness.trial.modality_eval`). The checkpoint (`model.pt`) holds the model
-state (without frozen trunks: they are rebuilt from the config), optimizer, scheduler, epoch, step;
-`improved` tells the backend whether the epoch's selection score (`selection_key`) is the best so far.
+`run_epochs(config, backend)`: loaders, model and the resume state from the backend's latest checkpoint,
+then `fit` with a reporter that writes each epoch's checkpoint (`model.pt`, `harness.trial.checkpoint`:
+the model state without frozen trunks, which are rebuilt from the config; optimizer, scheduler, epoch,
+step, RNG) and calls `backend.report(metrics, checkpoint_dir, improved)`. The backend is the only part
+that differs: `TrainBackend` (ray.train: DDP-prepared model and loaders, rank 0 checkpoints, the report
+is a barrier) or `TuneBackend` (ray.tune: this process, one device, no DDP). Reported metrics are
+`fit`'s (`epoch`, `train_<loss part>`, `val_loss`, `val_<head>_<metric>` and, under the `paper`
+protocol only, `test_...`; audio / face heads evaluated on their modality alone,
+`harness.trial.modality_eval`) plus `attempt_start_epoch` and `unit_key`; `improved` is the selection
+rule's verdict (`fdan.training.selection`) on the epoch's `selection_key` score.
 
 With `model.freeze_backbone` the trial reads the cached trunk outputs (fdan.features.token_cache)
 instead of the media features and trains FDAN above its trunks (`fdan.model.frozen.FromTrunkOutputs`).
@@ -22,14 +24,10 @@ from typing import Any, Protocol
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
-from fdan.alignment.scopes import attach_alignment
 from fdan.config import ModelConfig, TrainConfig
-from fdan.training.optim import build_optimizer, build_scheduler
-from fdan.training.fit import seed_everything
-from fdan.training.epoch import train_epoch
-from harness.trial.checkpoint import (
-    CHECKPOINT_FILE, load_checkpoint, restore_rng, rng_state, save_checkpoint, set_loader_epoch,
-)
+from fdan.training.fit import EpochEnd, fit, seed_everything
+from fdan.training.selection import Selection
+from harness.trial.checkpoint import CHECKPOINT_FILE, load_checkpoint, resume_state, save_checkpoint
 from harness.trial.faults import maybe_fail, maybe_hold
 from harness.trial.modality_eval import evaluate_heads
 
@@ -60,7 +58,7 @@ def make_loader(ds: Dataset, batch_size: int, *, shuffle: bool, num_workers: int
     """
     # drop_last keeps BatchNorm away from a 1-row final batch; tiny sets keep their one short batch.
     drop_last = shuffle and len(ds) > batch_size
-    # The sampler has its own generator, reseeded per epoch (harness.trial.checkpoint.set_loader_epoch): the
+    # The sampler has its own generator, reseeded per epoch (fdan.training.resume.set_loader_epoch): the
     # order of an epoch is then the same after a resume; the loader's generator only seeds its workers.
     sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(seed)) if shuffle else None
     return DataLoader(ds, batch_size=batch_size, sampler=sampler, drop_last=drop_last, num_workers=num_workers,
@@ -92,18 +90,6 @@ def build_model(model_cfg: dict[str, Any], num_classes: int) -> torch.nn.Module:
     return restrict_modalities(model, cfg.modalities)  # model.modalities: [audio] / [face] ignore the other input
 
 
-def model_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    from fdan.model.frozen import trainable_state
-
-    return trainable_state(model)
-
-
-def load_model_state(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
-    from fdan.model.frozen import load_trainable_state
-
-    load_trainable_state(model, state)
-
-
 def dataset(directory: str, rows: list[int], label_to_index: dict[str, int] | None, model_cfg: dict[str, Any]) -> Dataset:
     """Rows of a feature cache: its cached trunk outputs (frozen trunks) or its media features."""
     if uses_tokens(model_cfg):
@@ -115,15 +101,9 @@ def dataset(directory: str, rows: list[int], label_to_index: dict[str, int] | No
     return FeatureSet.open(directory).dataset(rows, label_to_index)
 
 
-def eval_metrics(prefix: str, result: Any) -> dict[str, float]:
-    """Flatten an `EvalResult` into `<prefix>_loss`, `<prefix>_<head>_<metric>`."""
-    out = {f"{prefix}_loss": float(result.loss)}
-    out.update({f"{prefix}_{h}_{m}": float(v) for h, ms in result.metrics.items() for m, v in ms.items()})
-    return out
-
-
 def run_epochs(config: dict[str, Any], backend: Backend) -> None:
-    """The trial: `config` = {"model", "train", "unit", "protocol", "torch_threads"} (see harness.trial.entry)."""
+    """The trial: `config` = {"model", "train", "unit", "protocol", "torch_threads", "selection_key"} (see
+    harness.trial.entry); `fdan.training.fit.fit` on the backend's device, loaders and model wrapper."""
     torch.set_num_threads(int(config["torch_threads"]))  # one intra-op thread per CPU worker: no oversubscription
     unit, model_cfg = config["unit"], config["model"]
     train_cfg = TrainConfig.model_validate(config["train"])
@@ -147,53 +127,40 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
     # Every rank evaluates the whole validation / test set; only rank 0's report reaches Tune.
     val_loader = loader(unit["source_dir"], unit["val_idx"], True, False, 0)
     test_loader = loader(unit["target_dir"], unit["test_idx"], True, False, 0) if config["protocol"] == "paper" else None
-
-    model = build_model(model_cfg, len(labels)).to(device)
-    # train.method's own parameters (DANN's discriminators) join the model: optimised, moved, checkpointed with it
-    attach_alignment(model, train_cfg)
-    optimizer = build_optimizer(model, train_cfg)  # before prepare_model wraps the model in DDP
     if len(train_loader) == 0:
         raise ValueError(f"{len(unit['train_idx'])} training rows give no batch of {train_cfg.batch_size} per worker; "
                          "lower train.batch_size or resources.workers_per_trial")
-    total_steps = train_cfg.epochs * len(train_loader)
-    scheduler = build_scheduler(optimizer, train_cfg, total_steps)
-    start_epoch, step = 1, 0
+    model = build_model(model_cfg, len(labels))
     with backend.checkpoint_dir() as ckpt_dir:
-        if ckpt_dir is not None:
-            state = load_checkpoint(os.path.join(ckpt_dir, CHECKPOINT_FILE), map_location=device)
-            load_model_state(model, state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            start_epoch, step = int(state["epoch"]) + 1, int(state["step"])
-            restore_rng(state.get("rng"))
-    model = backend.prepare_model(model)
-    plain = getattr(model, "module", model)
-    key, best = config.get("selection_key"), float("-inf")
-    if start_epoch > 1:  # a resumed attempt compares against the best score before the interruption
-        best = float(state.get("best_score", best))
+        resume = (resume_state(load_checkpoint(os.path.join(ckpt_dir, CHECKPOINT_FILE), map_location=device))
+                  if ckpt_dir is not None else None)
+    start_epoch = resume.epoch + 1 if resume is not None else 1
 
-    for epoch in range(start_epoch, train_cfg.epochs + 1):
-        maybe_hold(epoch)  # fault injection of the failure tests (harness.trial.faults); no-ops otherwise
-        maybe_fail(epoch)
-        for offset, dl in enumerate((train_loader, target_loader)):  # the order depends on (seed, epoch) only
-            set_loader_epoch(dl, train_cfg.seed + offset, epoch)
-        losses, step = train_epoch(model, train_loader, optimizer, scheduler, train_cfg, step=step,
-                                   total_steps=total_steps, device=device, target_loader=target_loader)
-        metrics: dict[str, Any] = {"epoch": epoch, **{f"train_{k}": float(v) for k, v in losses.items()},
-                                   "attempt_start_epoch": start_epoch,  # > 1: this attempt resumed a checkpoint
-                                   "unit_key": unit.get("key")}  # checked against its unit (harness.tuning.unit)
-        metrics.update(eval_metrics("val", evaluate_heads(plain, val_loader, len(labels), device, amp=train_cfg.amp)))
-        if test_loader is not None:
-            metrics.update(eval_metrics("test", evaluate_heads(plain, test_loader, len(labels), device, amp=train_cfg.amp)))
-        # improved: the selection score reached its best so far (ties count: the later epoch is kept, as Ray does)
-        score = metrics.get(key, float("nan")) if key else float("nan")
-        improved = not key or score >= best
-        best = max(best, score) if score == score else best
+    def report(end: EpochEnd) -> None:
+        metrics = {**end.metrics, "attempt_start_epoch": start_epoch,  # > 1: this attempt resumed a checkpoint
+                   "unit_key": unit.get("key")}  # checked against its unit (harness.tuning.unit)
         with tempfile.TemporaryDirectory() as tmp:
             written = None
             if backend.rank == 0:
-                save_checkpoint(os.path.join(tmp, CHECKPOINT_FILE), model=model_state(plain),
-                                optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), epoch=epoch,
-                                step=step, labels=labels, model_config=model_cfg, rng=rng_state(), best_score=best)
+                save_checkpoint(os.path.join(tmp, CHECKPOINT_FILE), end.resume_state(), labels=labels,
+                                model_config=model_cfg)
                 written = tmp
-            backend.report(metrics, written, improved)
+            backend.report(metrics, written, end.improved)
+
+    fit(model, train_loader, val_loader, train_cfg, num_classes=len(labels), device=device, target_loader=target_loader,
+        test_loader=test_loader, selection=selection_of(config.get("selection_key")), reporter=report, resume=resume,
+        before_epoch=inject_faults, wrap_model=backend.prepare_model, evaluator=evaluate_heads, keep_best=False)
+
+
+def selection_of(key: str | None) -> Selection:
+    """The selection a reported key names (`val_fused_uar` -> fused_uar on val; None: the default)."""
+    if not key:
+        return Selection()
+    split, _, metric = key.partition("_")
+    return Selection(metric, split)
+
+
+def inject_faults(epoch: int) -> None:
+    """Fault injection of the failure tests (harness.trial.faults); no-ops otherwise."""
+    maybe_hold(epoch)
+    maybe_fail(epoch)

@@ -13,9 +13,7 @@ from typing import Any, Iterator
 import torch
 from torch.utils.data import DataLoader
 
-from harness.trial.loop import CHECKPOINT_FILE, build_model, eval_metrics, make_loader, run_epochs
-
-__all__ = ["CHECKPOINT_FILE", "TrainBackend", "build_model", "eval_metrics", "make_loader", "train_loop"]
+from harness.trial.loop import run_epochs
 
 
 class TrainBackend:

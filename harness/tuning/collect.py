@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from fdan.training.selection import best_index
 from harness.results.columns import HEADS
 
 _EVAL = re.compile(rf"^(val|test)_({'|'.join(HEADS)})_(.+)$")
@@ -66,14 +67,12 @@ def tidy_rows(history: pd.DataFrame, ids: dict[str, Any]) -> list[dict[str, Any]
 
 
 def best_epoch(history: pd.DataFrame, key: str) -> int | None:
-    """Epoch with the highest `key`, None when nothing was reported.
-
-    Ties go to the latest epoch: Ray keeps the later of equally scored checkpoints (num_to_keep=1).
-    """
-    if history.empty or key not in history or history[key].isna().all():
+    """The kept epoch by the one selection rule (`fdan.training.selection`: highest `key`, the later epoch on
+    ties, as Ray keeps it), None when nothing was reported."""
+    if history.empty or key not in history:
         return None
-    scores = history[key]
-    return int(history.loc[scores[scores == scores.max()].index[-1], "epoch"])
+    kept = best_index(pd.to_numeric(history[key], errors="coerce").tolist())
+    return None if kept is None else int(history["epoch"].iloc[kept])
 
 
 def trial_row(rec: TrialRecord, ids: dict[str, Any], key: str, protocol: str, max_epochs: int) -> dict[str, Any]:

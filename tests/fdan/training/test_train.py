@@ -66,7 +66,7 @@ def test_fit_reports_metrics_for_every_head(tiny_batch, optimizer, schedule):
     model = create_model("fdan", **TINY)
     tc = TrainConfig(optimizer=optimizer, lr_schedule=schedule, epochs=2, lr=1e-2)
     seen = []
-    history = fit(model, [tiny_batch, tiny_batch], [tiny_batch], tc, num_classes=4, on_epoch=lambda e, row, val: seen.append(e))
+    history = fit(model, [tiny_batch, tiny_batch], [tiny_batch], tc, num_classes=4, reporter=lambda end: seen.append(end.epoch))
     assert seen == [1, 2] and len(history) == 2
     for head in ("fused", "audio", "face"):
         for metric in ("war", "uar", "macro_f1"):

@@ -1,26 +1,28 @@
-"""fit(): best-on-validation state, early stopping; evaluate(): per-utterance probabilities; optimizer groups."""
+"""fit(): best-on-validation state (the later epoch on ties), early stopping, resume; evaluate(): per-utterance probabilities; optimizer groups."""
+import copy
+
 import numpy as np
 import pytest
 import torch
 
-import fdan.training.fit as fit_mod
 from fdan.config import TrainConfig
 from fdan.model import create_model
 from fdan.training.optim import build_optimizer
 from fdan.evaluation.evaluate import evaluate
 from fdan.training.fit import fit, seed_everything
+from fdan.training.selection import Selection, best_index, improves
 from tests.fdan.model_helpers import TINY
 
 
 def test_fit_keeps_the_best_validation_state_and_stops_early(tiny_batch, monkeypatch):
     scores = iter([0.5, 0.9, 0.1, 0.2, 0.95])
-    monkeypatch.setattr(fit_mod, "selection_score", lambda result, metric: next(scores))
+    monkeypatch.setattr(Selection, "score", lambda self, result: next(scores))
     seed_everything(0)
     model = create_model("fdan", **TINY)
     states = []
     cfg = TrainConfig(optimizer="adamw", lr=1e-2, epochs=5, early_stopping_patience=2)
     history = fit(model, [tiny_batch], [tiny_batch], cfg, num_classes=4,
-                  on_epoch=lambda e, row, val: states.append({k: v.clone() for k, v in model.state_dict().items()}))
+                  reporter=lambda end: states.append({k: v.clone() for k, v in end.model.state_dict().items()}))
     assert len(history) == 4  # epochs 3 and 4 did not beat epoch 2: stopped before epoch 5
     assert history.best_epoch == 2 and history.best_score == 0.9
     assert [row["val_score"] for row in history] == [0.5, 0.9, 0.1, 0.2]
@@ -31,13 +33,43 @@ def test_fit_keeps_the_best_validation_state_and_stops_early(tiny_batch, monkeyp
 
 def test_selection_metric_is_validated_and_computed(tiny_batch):
     with pytest.raises(ValueError, match="selection"):
-        TrainConfig(selection_metric="fused_accuracy")
+        Selection("fused_accuracy")
     seed_everything(0)
     model = create_model("fdan", **TINY)
     result = evaluate(model, [tiny_batch], num_classes=4)
-    assert fit_mod.selection_score(result, "audio_macro_f1") == result.metrics["audio"]["macro_f1"]
-    assert fit_mod.selection_score(result, "uar") == result.metrics["fused"]["uar"]
-    assert fit_mod.selection_score(result, "loss") == -result.loss
+    assert Selection("audio_macro_f1").score(result) == result.metrics["audio"]["macro_f1"]
+    assert Selection("uar").score(result) == result.metrics["fused"]["uar"]
+    assert Selection("loss").score(result) == -result.loss
+
+
+def test_the_one_tie_rule_keeps_the_later_epoch(tiny_batch, monkeypatch):
+    assert best_index([0.5, 0.9, 0.9, 0.1]) == 2 and best_index([float("nan")] * 2) is None
+    assert improves(0.9, 0.9) and not improves(float("nan"), -float("inf"))
+    scores = iter([0.5, 0.9, 0.9, 0.1])
+    monkeypatch.setattr(Selection, "score", lambda self, result: next(scores))
+    seed_everything(0)
+    improved = []
+    history = fit(create_model("fdan", **TINY), [tiny_batch], [tiny_batch], TrainConfig(epochs=4), num_classes=4,
+                  reporter=lambda end: improved.append(end.improved))
+    assert history.best_epoch == 3 and improved == [True, True, True, False]
+
+
+def test_a_resumed_fit_reports_what_the_uninterrupted_one_does(tiny_batch):
+    cfg = TrainConfig(optimizer="adamw", lr=1e-2, epochs=3)
+    seed_everything(0)
+    straight, states = [], {}
+
+    def keep(end):
+        straight.append(end.metrics)
+        states[end.epoch] = copy.deepcopy(end.resume_state())  # a checkpoint is written at once; these stay
+
+    fit(create_model("fdan", **TINY), [tiny_batch], [tiny_batch], cfg, num_classes=4, reporter=keep)
+    seed_everything(5)  # a restarted process: its own seed, then the state of epoch 1
+    resumed = []
+    history = fit(create_model("fdan", **TINY), [tiny_batch], [tiny_batch], cfg, num_classes=4, resume=states[1],
+                  reporter=lambda end: resumed.append(end.metrics))
+    assert [r["epoch"] for r in resumed] == [2, 3] and resumed == straight[1:]
+    assert history.best_epoch == states[3].best_epoch
 
 
 def test_evaluate_returns_per_utterance_probabilities(tiny_batch):

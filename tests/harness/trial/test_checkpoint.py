@@ -9,9 +9,8 @@ from torch.utils.data import Dataset
 
 from fdan.config import ModelConfig, TrainConfig
 from fdan.training.optim import build_optimizer, build_scheduler
-from harness.trial.checkpoint import (
-    CheckpointError, load_checkpoint, restore_rng, rng_state, save_checkpoint, set_loader_epoch,
-)
+from fdan.training.resume import ResumeState, restore_rng, rng_state, set_loader_epoch
+from harness.trial.checkpoint import CheckpointError, load_checkpoint, resume_state, save_checkpoint
 from harness.trial.loop import make_loader
 
 
@@ -43,9 +42,9 @@ def trained_state(tmp_path: Path) -> tuple[Path, torch.nn.Module]:
     sched.step()
     path = tmp_path / "model.pt"
     model_cfg = {**ModelConfig().model_dump(mode="json"), "np_like": torch.tensor(2.5).numpy()[()]}  # numpy scalar
-    save_checkpoint(path, model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
-                    epoch=3, step=7, labels=["anger", "sadness"], model_config=model_cfg, rng=rng_state(),
-                    best_score=0.5)
+    state = ResumeState(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(), epoch=3,
+                        step=7, best_score=0.5, best_epoch=2, rng=rng_state())
+    save_checkpoint(path, state, labels=["anger", "sadness"], model_config=model_cfg)
     return path, model
 
 
@@ -60,6 +59,8 @@ def test_checkpoint_round_trips_through_the_safe_loader(tmp_path: Path):
     opt.load_state_dict(state["optimizer"])
     build_scheduler(opt, TrainConfig(lr_schedule="cosine"), 10).load_state_dict(state["scheduler"])
     assert (state["epoch"], state["step"], state["labels"], state["best_score"]) == (3, 7, ["anger", "sadness"], 0.5)
+    resumed = resume_state(state)
+    assert (resumed.epoch, resumed.step, resumed.best_score, resumed.best_epoch) == (3, 7, 0.5, 2)
     assert state["model_config"]["np_like"] == 2.5 and type(state["model_config"]["np_like"]) is float
 
 

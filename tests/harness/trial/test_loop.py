@@ -66,6 +66,20 @@ def test_the_loop_reports_every_epoch_checkpoints_improvements_and_resumes(tmp_p
     assert [r["epoch"] for r in resumed.reports] == list(range(improved[-1] + 1, 5))
 
 
+def test_a_trial_honours_early_stopping(tmp_path: Path, monkeypatch) -> None:
+    """`train.early_stopping_patience` stops a sweep's trial too (the trial loop is `fdan.training.fit.fit`)."""
+    from fdan.training.selection import Selection
+
+    scores = iter([0.5, 0.6, 0.6, 0.2, 0.3, 0.9])
+    monkeypatch.setattr(Selection, "score", lambda self, result: next(scores))
+    features = write_feature_cache(tmp_path / "features")
+    rec = Recorder(tmp_path / "ckpt")
+    cfg = config(features, epochs=6)
+    run_epochs({**cfg, "train": {**cfg["train"], "early_stopping_patience": 2}}, rec)
+    assert [r["epoch"] for r in rec.reports] == [1, 2, 3, 4, 5]  # epoch 3 ties 2 and is kept; 4 and 5 are not better
+    assert [int(p.name[5:]) for p in rec.checkpoints] == [1, 2, 3]
+
+
 @pytest.mark.parametrize("frozen, workers, gpu, expected", [
     (True, 1, False, "tune"), (True, 2, False, "train"), (True, 1, True, "train"), (False, 1, False, "train")])
 def test_small_frozen_cpu_trials_run_in_the_tune_trial(frozen: bool, workers: int, gpu: bool, expected: str) -> None:
