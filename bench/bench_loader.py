@@ -32,7 +32,6 @@ def per_batch(fn, n: int) -> float:
 
 
 def measure(features: Path, frozen: bool, rounds: int) -> tuple[float, float]:
-    from fdan.config import TrainConfig
     from fdan.training.optim import build_optimizer
     from fdan.training.fit import seed_everything
     from fdan.training.loss import train_step
@@ -40,11 +39,11 @@ def measure(features: Path, frozen: bool, rounds: int) -> tuple[float, float]:
 
     cfg = loop_config(features, frozen=frozen)
     l2i = {label: i for i, label in enumerate(LABELS)}
-    ds = dataset(str(features), cfg["unit"]["train_idx"], l2i, cfg["model"])
+    ds = dataset(str(features), cfg.unit.train_idx, l2i, cfg.model)
     loader = make_loader(ds, TRAIN["batch_size"], shuffle=True, num_workers=0, seed=0)
     seed_everything(0)
-    model = build_model(cfg["model"], len(LABELS))
-    train_cfg = TrainConfig.model_validate(cfg["train"])
+    model = build_model(cfg.model, len(LABELS))
+    train_cfg = cfg.train
     optimizer = build_optimizer(model, train_cfg)
     batches = list(loader)
     train_step(model, batches[0], optimizer, None, train_cfg, progress=0.5)  # warm-up

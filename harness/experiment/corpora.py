@@ -9,7 +9,7 @@ name, the feature config, the importer and its options), the same directory `fda
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from harness.config import CorpusSpec, ExperimentConfig
 
@@ -82,3 +82,20 @@ def prepare_corpora(cfg: ExperimentConfig, names: list[str], log: Callable[[str]
         log(f"corpus {name!r}: features at {res.out_dir} ({note})")
         out[name] = Path(res.out_dir)
     return out
+
+
+def prepare_token_caches(configs: Iterable[ExperimentConfig], dirs: dict[str, Path], log: Callable[[str], None] = print) -> None:
+    """Frozen trunks (`model.freeze_backbone`): their outputs on every corpus, computed here once, before any
+    unit runs (a cache hit on later runs), for each distinct trunk setting among `configs` (the variants).
+    Every trial then only reads them (`fdan.features.token_cache.TokenSet`)."""
+    from fdan.features.token_cache import prepare_tokens, token_dir
+
+    done: set[Path] = set()
+    for cfg in configs:
+        if not cfg.model.freeze_backbone:
+            continue
+        for name, directory in dirs.items():
+            if token_dir(directory, cfg.model) not in done:
+                out = prepare_tokens(directory, cfg.model)
+                done.add(out)
+                log(f"corpus {name!r}: frozen-trunk outputs at {out}")

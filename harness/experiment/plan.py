@@ -1,143 +1,79 @@
-"""`--plan`: what a `sweep` or `train` would run, and how much of it the cluster runs at once; runs nothing.
+"""An experiment resolved once: its corpora, their feature caches, the (pair x fold) units per pair and
+the variants each unit runs under. `fdan-bench sweep/train --plan` (`harness.experiment.describe`) and
+the run (`harness.experiment.run`) both read this object; neither derives pairs or units on its own.
 
-Units need each corpus' speakers (folds) and labels, known only from its prepared feature cache: a
-pair whose corpora are prepared is expanded exactly (`harness.experiment.units.expand_pair`); otherwise its
-folds are reported as unknown until prepared (with the reason: root missing, or not prepared yet).
-Concurrency: how many trials fit at once into the cluster's resources now (the local machine, or the
-joined cluster's present resources) and at its configured maximum (a launcher config's node types at
-their `max_workers`, `--cluster cluster.yaml`), and how many units share them side by side
-(`harness.experiment.lanes.unit_lanes`).
+Units need each corpus' speakers (folds) and labels, known only from its prepared feature cache: a pair
+whose corpora have no cache yet (only `--plan` meets that) has `units` None and says why.
 """
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from harness.cluster.launcher import max_resources
-from harness.cluster.resources import trial_demand, trials_fit, wants_gpu
+import pandas as pd
+
 from harness.config import ExperimentConfig
-from harness.experiment.lanes import unit_lanes
+from harness.config.variants import Variant, expand_variants
 from harness.experiment.units import PairError, expand_pair, pair_list
-from harness.tuning.work_unit import pair_name
+from harness.tuning.work_unit import WorkUnit, pair_name
 
 
 @dataclass(frozen=True)
-class PairPlan:
-    pair: str
-    units: int | None  # None: unknown until the corpora are prepared
+class PairUnits:
+    """One (source, target) pair: its units, or why they are unknown / cannot run."""
+
+    source: str
+    target: str
+    units: tuple[WorkUnit, ...] | None  # None: a corpus without a prepared cache (`note` says which)
     note: str = ""
+    error: PairError | None = None  # the pair cannot run (too few classes or speakers)
+
+    @property
+    def pair(self) -> str:
+        return pair_name(self.source, self.target)
 
 
-def _cache(cfg: ExperimentConfig, name: str) -> tuple[Path | None, str]:
-    """(prepared cache dir, "") or (None, why the corpus' folds are unknown).
+@dataclass(frozen=True)
+class ExperimentPlan:
+    """What an experiment runs (module doc)."""
 
-    Cache directories are named from the scanned corpus name (known only after a scan) plus a digest
-    of importer, options and features; the one whose meta.json records this corpus' root is it.
-    """
-    import json
+    cfg: ExperimentConfig
+    corpora: tuple[str, ...]  # the corpora the pairs use, in first-use order
+    caches: dict[str, Path | None]  # feature cache per corpus (None: not prepared)
+    pairs: tuple[PairUnits, ...]
+    variants: tuple[tuple[Variant, ExperimentConfig], ...]  # ("", cfg) without `variants`
 
-    from fdan.features.cache_name import cache_dir_for
-
-    spec = cfg.corpora[name]
-    digest = cache_dir_for(cfg.cache_dir, "", cfg.features, spec.importer, spec.options).name  # "-<digest>"
-    root = str(spec.root.resolve())
-    for meta in sorted(cfg.cache_dir.resolve().glob(f"*{digest}/meta.json")):
-        try:
-            if json.loads(meta.read_text()).get("root") == root and (meta.parent / "manifest.csv").is_file():
-                return meta.parent, ""
-        except (OSError, ValueError):
-            continue
-    if spec.synth is None and not spec.root.is_dir():
-        return None, f"{name}: root {spec.root} missing"
-    return None, f"{name}: not prepared yet"
+    def runs(self) -> list[tuple[WorkUnit, ExperimentConfig]]:
+        """Every unit once per variant, with that variant's config (the variants of a unit one after another);
+        raises the first pair's PairError."""
+        out = []
+        for pair in self.pairs:
+            if pair.error is not None:
+                raise pair.error
+            if pair.units is None:
+                raise PairError(f"{pair.pair}: {pair.note}")
+            out += [(replace(unit, variant=v.name), vcfg) for unit in pair.units for v, vcfg in self.variants]
+        return out
 
 
-def pair_plans(cfg: ExperimentConfig) -> list[PairPlan]:
-    """Units per pair, exact where both corpora are prepared."""
-    from fdan.features.featureset import FeatureSet
+def corpora_used(cfg: ExperimentConfig) -> list[str]:
+    """Corpora the pairs need, in first-use order, each once."""
+    return list(dict.fromkeys(name for pair in pair_list(cfg) for name in pair))
 
-    names = list(dict.fromkeys(n for pair in pair_list(cfg) for n in pair))
-    caches = {name: _cache(cfg, name) for name in names}
-    manifests = {name: FeatureSet.open(d).manifest for name, (d, _) in caches.items() if d is not None}
-    out = []
+
+def resolve_plan(cfg: ExperimentConfig, caches: dict[str, Path | None], manifests: dict[str, pd.DataFrame],
+                 notes: dict[str, str] | None = None) -> ExperimentPlan:
+    """The plan of `cfg` given each corpus' cache (None: not prepared; `notes[name]` says why) and the
+    manifests of the prepared ones."""
+    notes = notes or {}
+    pairs = []
     for source, target in pair_list(cfg):
-        missing = [caches[n][1] for n in dict.fromkeys((source, target)) if caches[n][0] is None]
+        missing = [notes.get(n, f"{n}: not prepared yet") for n in dict.fromkeys((source, target)) if caches.get(n) is None]
         if missing:
-            out.append(PairPlan(pair_name(source, target), None, "; ".join(missing)))
+            pairs.append(PairUnits(source, target, None, "; ".join(missing)))
             continue
         try:
-            out.append(PairPlan(pair_name(source, target), len(expand_pair(cfg, source, target, manifests))))
+            pairs.append(PairUnits(source, target, tuple(expand_pair(cfg, source, target, manifests))))
         except PairError as exc:
-            out.append(PairPlan(pair_name(source, target), 0, f"cannot run: {exc}"))
-    return out
-
-
-def local_resources(cfg: ExperimentConfig) -> dict[str, float]:
-    """What a local cluster would get: `resources.num_cpus` (or every core) and the visible GPUs."""
-    import torch
-
-    return {"CPU": float(cfg.resources.num_cpus or os.cpu_count() or 1), "GPU": float(torch.cuda.device_count())}
-
-
-def _fmt(resources: dict[str, float]) -> str:
-    return ", ".join(f"{v:g} {k}" for k, v in sorted(resources.items()) if k in ("CPU", "GPU")) or "nothing"
-
-
-def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], where: str,
-                  cluster_yaml: Path | None = None) -> str:
-    """The plan as text: units per pair, trials per unit, resources per trial, concurrency now / at most."""
-    from harness.config.variants import expand_variants
-    from harness.tuning.tuner import expected_trials
-
-    trials = expected_trials(cfg, search)  # the grid's size when an all-choice space is enumerated
-    variants = len(expand_variants(cfg))  # every (pair x fold) unit runs once per variant
-    names = list(dict.fromkeys(n for pair in pair_list(cfg) for n in pair))
-    unprepared = [why for why in (_cache(cfg, n)[1] for n in names) if why]
-    pairs = [PairPlan(p.pair, None if p.units is None else p.units * variants, p.note) for p in pair_plans(cfg)]
-    known = [p.units for p in pairs if p.units is not None]
-    lines = [f"experiment {cfg.name}: {len(pairs)} pair(s), {trials} trial(s) per unit"
-             + ("" if search else " (train: no search)")
-             + (f", {variants} variants (each pair x fold once per variant)" if variants > 1 else "")]
-    if unprepared:
-        lines.append("corpora without a prepared feature cache (their folds are unknown until prepared): "
-                     + "; ".join(unprepared))
-    for p in pairs:
-        units = "folds: unknown until prepared" if p.units is None else f"{p.units} unit(s)"
-        lines.append(f"  {p.pair}: {units}" + (f" ({p.note})" if p.note and p.units is not None else ""))
-    unknown = len(pairs) - len(known)
-    total_units = max(1, sum(known) + unknown * variants)  # every pair has at least one unit per variant
-    if unknown:
-        low = sum(known) + unknown * variants
-        lines.append(f"total: at least {low} unit(s) = {low * trials} trial(s) ({unknown} pair(s) count as one unit "
-                     f"{'per variant ' if variants > 1 else ''}until their corpora are prepared: fdan-bench prepare)")
-    else:
-        lines.append(f"total: {sum(known)} unit(s) = {sum(known) * trials} trial(s)")
-    res = cfg.resources
-    lines.append(f"per trial: 1 Tune driver ({res.cpus_per_trial_driver:g} CPU) + {res.workers_per_trial} Train "
-                 f"worker(s) of {res.cpus_per_worker:g} CPU" + (f" / {res.gpus_per_worker:g} GPU" if res.use_gpu != "never" else "")
-                 + f" (use_gpu: {res.use_gpu})")
-    capacities = [(f"now ({where})", now, [])]
-    if cluster_yaml is not None:
-        cap = max_resources(cluster_yaml)
-        capacities.append((f"at most ({cluster_yaml})", cap.resources, cap.unknown_types))
-    for label, resources, unknown_types in capacities:
-        gpu = wants_gpu(cfg, resources)
-        fits = trials_fit(cfg, resources, gpu)
-        limit = cfg.search.max_concurrent_trials
-        at_once = min(fits, limit) if limit else fits
-        demand = _fmt(trial_demand(cfg, gpu))
-        if at_once < 1:
-            line = f"concurrency {label}: {_fmt(resources)} -> no trial fits (one needs {demand})"
-        else:
-            lanes = unit_lanes(res.concurrent_units, at_once, total_units)
-            line = (f"concurrency {label}: {_fmt(resources)} -> {at_once} trial(s) at once on "
-                    f"{'GPU' if gpu else 'CPU'} workers ({demand} each"
-                    + (f", capped by search.max_concurrent_trials={limit}" if limit and limit < fits else "") + ")"
-                    + f"; {len(lanes)} unit(s) side by side, up to {min(max(lanes), trials)} trial(s) of each at once")
-        if unknown_types:
-            line += f"; node types without declared resources, not counted: {', '.join(unknown_types)}"
-        lines.append(line)
-    lines.append(f"units side by side: resources.concurrent_units = {res.concurrent_units} (auto: one unit per trial "
-                 "slot; each unit's share of the slots caps its trials at once)")
-    return "\n".join(lines)
+            pairs.append(PairUnits(source, target, (), f"cannot run: {exc}", exc))
+    return ExperimentPlan(cfg, tuple(corpora_used(cfg)), dict(caches), tuple(pairs), tuple(expand_variants(cfg)))

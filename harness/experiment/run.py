@@ -19,17 +19,11 @@ from harness.cluster.local import joined, ray_cluster
 from harness.cluster.launcher import max_resources
 from harness.cluster.resources import plan_resources, request_capacity
 from harness.config import ExperimentConfig, dump_config
-from harness.config.variants import expand_variants
 from harness.experiment.lanes import run_side_by_side, unit_lanes
 from harness.errors import SweepError, SweepFailed
-from harness.experiment.units import expand_units, pair_list
+from harness.experiment.plan import corpora_used, resolve_plan
 from harness.experiment.state import UNITS_DIR, check_results_dir, read_unit, write_state, write_unit
 from harness.tuning.unit import run_unit
-
-
-def corpora_used(cfg: ExperimentConfig) -> list[str]:
-    """Corpora the pairs need, in first-use order, each once."""
-    return list(dict.fromkeys(name for pair in pair_list(cfg) for name in pair))
 
 
 def check_nodes(cfg: ExperimentConfig, address: str | None, paths: dict[str, str], log: Callable[[str], None]) -> None:
@@ -69,7 +63,7 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
     from fdan.features.featureset import FeatureSet
     from harness.results.io import write_results
     from harness.results.predictions import write_predictions
-    from harness.experiment.corpora import check_roots, prepare_corpora
+    from harness.experiment.corpora import check_roots, prepare_corpora, prepare_token_caches
 
     resuming = check_results_dir(cfg, resume)
     check_roots(cfg, corpora_used(cfg))
@@ -87,9 +81,10 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
                                    if cfg.corpora[n].root.exists()}, log)
         dirs = prepare_corpora(cfg, corpora_used(cfg), log)
         check_nodes(cfg, address, {f"corpus {n} feature cache": str(d) for n, d in dirs.items()}, log)
-        units = expand_units(cfg, {name: open_feature_set(FeatureSet, name, d).manifest for name, d in dirs.items()})
-        # every unit once per variant (harness.config.variants), the variants of a unit one after another
-        runs = [(replace(unit, variant=v.name), vcfg) for unit in units for v, vcfg in expand_variants(cfg)]
+        experiment = resolve_plan(cfg, dict(dirs), {name: open_feature_set(FeatureSet, name, d).manifest
+                                                    for name, d in dirs.items()})
+        runs = experiment.runs()  # every unit once per variant, the variants of a unit one after another
+        prepare_token_caches([vcfg for _, vcfg in experiment.variants], dirs, log)  # before any unit runs
         units = [unit for unit, _ in runs]
         unit_cfg = {unit.key: vcfg for unit, vcfg in runs}
         kept = {unit.key: read_unit(results, unit.key) for unit in units} if resuming else {}

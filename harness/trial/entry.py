@@ -1,6 +1,6 @@
 """The Ray Tune function trial: apply the sampled hyper-parameters, then run the trial loop on its executor.
 
-Executors (`payload["executor"]`, chosen by `choose_executor`, recorded in the trials table):
+Executors (`TrialSpec.executor`, chosen by `choose_executor`, recorded in the trials table):
 - `train`: a Train V2 `TorchTrainer` (`TrainBackend` workers, DDP when there are several, GPUs);
   `TuneReportCallback` forwards each epoch's rank-0 metrics (with the checkpoint's storage path as
   `checkpoint_path`; `result.checkpoint` stays None under V2) to Tune. The Train run is named from the
@@ -19,27 +19,19 @@ from typing import Any, Iterator
 
 import torch
 
+from fdan.config import ModelConfig
 from harness.cluster.resources import ResourcePlan
-from harness.config.search_space import SearchSpace, decode
+from harness.trial.spec import TrialSpec
 
 TRAIN_RUNS_DIR = "train_runs"
 EXECUTORS = ("tune", "train")
 REUSE_KEY = "__reuse"  # in a trial config: {"trial_id": original, "history": [per-epoch reports]} (harness.tuning.dedupe)
 
 
-def choose_executor(model_cfg: dict[str, Any], plan: ResourcePlan) -> str:
+def choose_executor(model_cfg: ModelConfig, plan: ResourcePlan) -> str:
     """`tune` for a frozen-trunk trial on one CPU worker (start-up would dominate it), else `train`."""
-    small = bool(model_cfg.get("freeze_backbone")) and plan.num_workers == 1 and not plan.use_gpu
+    small = model_cfg.freeze_backbone and plan.num_workers == 1 and not plan.use_gpu
     return "tune" if small else "train"
-
-
-def apply_params(payload: dict[str, Any], space: SearchSpace, params: dict[str, Any]) -> tuple[dict, dict]:
-    """(model section, train section) with the sampled values written into their dotted fields."""
-    sections = {"model": dict(payload["model"]), "train": dict(payload["train"])}
-    for dotted, value in decode(space, params).items():
-        section, _, field = dotted.partition(".")
-        sections[section][field] = value
-    return sections["model"], sections["train"]
 
 
 def train_run_name(experiment: str, unit_key: str, trial_id: str) -> str:
@@ -88,27 +80,22 @@ def replay(reuse: dict[str, Any]) -> None:
         ray.tune.report({**row, "reused_from": reuse["trial_id"]})
 
 
-def run_trial(config: dict[str, Any], payload: dict[str, Any]) -> None:
-    """Tune trainable (wrapped with `tune.with_parameters(run_trial, payload=...)`).
+def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
+    """Tune trainable (wrapped with `tune.with_parameters(run_trial, spec=...)`, harness.tuning.tuner).
 
-    `config` holds the sampled hyper-parameters (Tune keys = field leaf names); `payload` the static
-    part: model/train sections, the work unit, protocol, resource plan, executor, space and storage.
+    `config` holds the sampled hyper-parameters (Tune keys = field leaf names); `spec` the unit's static part.
     """
     import ray.tune
 
     if config.get(REUSE_KEY):
         replay(config[REUSE_KEY])
         return
-    space = {k: _dist(v) for k, v in payload["space"].items()}
-    model_cfg, train_cfg = apply_params(payload, space, config)
-    plan = payload["plan"]
-    loop_config = {"model": model_cfg, "train": train_cfg, "unit": payload["unit"],
-                   "protocol": payload["protocol"], "torch_threads": plan["torch_threads"],
-                   "selection_key": payload["selection_key"]}
-    if payload.get("executor", "train") == "tune":
+    spec = spec.with_params(config)
+    plan = spec.plan
+    if spec.executor == "tune":
         from harness.trial.loop import run_epochs
 
-        run_epochs(loop_config, TuneBackend(plan["use_gpu"]))
+        run_epochs(spec, TuneBackend(plan.use_gpu))
         return
     import ray.train
     from ray.train.torch import TorchTrainer
@@ -117,32 +104,23 @@ def run_trial(config: dict[str, Any], payload: dict[str, Any]) -> None:
     from harness.trial.worker import train_loop
 
     trial_id = ray.tune.get_context().get_trial_id()
-    resources = {"CPU": plan["cpus_per_worker"]}
-    if plan["use_gpu"]:
-        resources["GPU"] = plan["gpus_per_worker"]
     trainer = TorchTrainer(
         train_loop,
-        train_loop_config=loop_config,
+        train_loop_config={"spec": spec},
         scaling_config=ray.train.ScalingConfig(
-            num_workers=plan["num_workers"], use_gpu=plan["use_gpu"], resources_per_worker=resources,
+            num_workers=plan.num_workers, use_gpu=plan.use_gpu, resources_per_worker=plan.resources_per_worker(),
         ),
         run_config=ray.train.RunConfig(
-            name=train_run_name(payload["experiment"], payload["unit"]["key"], trial_id),
-            storage_path=f"{payload['storage_path'].rstrip('/')}/{TRAIN_RUNS_DIR}",
-            storage_filesystem=payload.get("storage_filesystem"),
+            name=train_run_name(spec.experiment, spec.unit.key, trial_id),
+            storage_path=f"{spec.storage_path.rstrip('/')}/{TRAIN_RUNS_DIR}",
+            storage_filesystem=spec.storage_filesystem,
             callbacks=[TuneReportCallback()],
             # Keeps the best checkpoint by the selection metric; Ray always keeps the latest too (resume).
             checkpoint_config=ray.train.CheckpointConfig(
-                num_to_keep=1, checkpoint_score_attribute=payload["selection_key"], checkpoint_score_order="max",
+                num_to_keep=1, checkpoint_score_attribute=spec.selection_key, checkpoint_score_order="max",
             ),
             # a lost worker restarts the worker group from the latest checkpoint (harness.trial.checkpoint)
-            failure_config=ray.train.FailureConfig(max_failures=int(payload.get("max_failures", 0))),
+            failure_config=ray.train.FailureConfig(max_failures=int(spec.max_failures)),
         ),
     )
     trainer.fit()
-
-
-def _dist(data: dict[str, Any]):
-    from harness.config.search_space import Distribution
-
-    return Distribution.model_validate(data)

@@ -12,8 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from harness.cluster.resources import ResourcePlan
+from harness.trial.spec import UnitRows
 
-def evaluate_checkpoint(checkpoint_path: str, unit: dict[str, Any], torch_threads: int = 1,
+
+def evaluate_checkpoint(checkpoint_path: str, unit: UnitRows, torch_threads: int = 1,
                         filesystem: Any = None) -> dict[str, Any]:
     """Evaluate the checkpoint on the unit's test rows -> {"metrics": {head: {metric: v}}, "loss", "confusion",
     "predictions": [one record per (test row, head), harness.trial.modality_eval.prediction_rows], "epoch"}.
@@ -33,15 +36,15 @@ def evaluate_checkpoint(checkpoint_path: str, unit: dict[str, Any], torch_thread
     # filesystem None: a local path; else Ray downloads the checkpoint from the storage filesystem
     with Checkpoint(checkpoint_path, filesystem=filesystem).as_directory() as ckpt_dir:
         state = load_checkpoint(os.path.join(ckpt_dir, CHECKPOINT_FILE), map_location=device)
-    labels = list(unit["labels"])
+    labels = list(unit.labels)
     if list(state["labels"]) != labels:
         raise RuntimeError(f"checkpoint {checkpoint_path} has labels {state['labels']}, the unit {labels}")
     model = build_model(state["model_config"], len(labels)).to(device)
     # frozen trunks are rebuilt from the config, not stored; the training-only alignment terms are not needed
     load_trainable_state(model, without_alignment(state["model"]))
-    ds = dataset(unit["target_dir"], unit["test_idx"], {label: i for i, label in enumerate(labels)}, state["model_config"])
+    ds = dataset(unit.target_dir, unit.test_idx, unit.label_to_index, state["model_config"])
     result = evaluate_heads(model, make_loader(ds, 16, shuffle=False, num_workers=0, seed=0), len(labels), device)
-    manifest = FeatureSet.open(unit["target_dir"]).manifest
+    manifest = FeatureSet.open(unit.target_dir).manifest
     return {
         "metrics": result.metrics,
         "predictions": prediction_rows(result, labels, manifest, {}).to_dict("records"),
@@ -51,12 +54,11 @@ def evaluate_checkpoint(checkpoint_path: str, unit: dict[str, Any], torch_thread
     }
 
 
-def evaluate_remote(checkpoint_path: str, unit: dict[str, Any], plan: dict[str, Any],
-                    filesystem: Any = None) -> dict[str, Any]:
-    """Run `evaluate_checkpoint` as a Ray task with one trial worker's resources."""
+def evaluate_remote(checkpoint_path: str, unit: UnitRows, plan: ResourcePlan, filesystem: Any = None) -> dict[str, Any]:
+    """Run `evaluate_checkpoint` as a Ray task with one trial worker's resources (`unit` with its test rows)."""
     import ray
 
     task = ray.remote(evaluate_checkpoint).options(
-        num_cpus=plan["cpus_per_worker"], num_gpus=plan["gpus_per_worker"] if plan["use_gpu"] else 0,
+        num_cpus=plan.cpus_per_worker, num_gpus=plan.gpus_per_worker if plan.use_gpu else 0,
     )
-    return ray.get(task.remote(checkpoint_path, unit, plan["torch_threads"], filesystem))
+    return ray.get(task.remote(checkpoint_path, unit, plan.torch_threads, filesystem))

@@ -1,7 +1,7 @@
 """One trial's data and model around `fdan.training.fit.fit` (the one training loop), for both executors:
 inside a Ray Train worker or in the Tune trial process.
 
-`run_epochs(config, backend)`: loaders, model and the resume state from the backend's latest checkpoint,
+`run_epochs(spec, backend)`: loaders, model and the resume state from the backend's latest checkpoint,
 then `fit` with a reporter that writes each epoch's checkpoint (`model.pt`, `harness.trial.checkpoint`:
 the model state without frozen trunks, which are rebuilt from the config; optimizer, scheduler, epoch,
 step, RNG) and calls `backend.report(metrics, checkpoint_dir, improved)`. The backend is the only part
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any, Protocol
+from typing import Any, Mapping, Protocol, Sequence
 
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
@@ -30,6 +30,7 @@ from fdan.training.selection import Selection
 from harness.trial.checkpoint import CHECKPOINT_FILE, load_checkpoint, resume_state, save_checkpoint
 from harness.trial.faults import maybe_fail, maybe_hold
 from harness.trial.modality_eval import evaluate_heads
+from harness.trial.spec import TrialSpec
 
 
 class Backend(Protocol):
@@ -67,11 +68,7 @@ def make_loader(ds: Dataset, batch_size: int, *, shuffle: bool, num_workers: int
                       pin_memory=torch.device(device).type == "cuda", persistent_workers=num_workers > 0)
 
 
-def uses_tokens(model_cfg: dict[str, Any]) -> bool:
-    return bool(model_cfg.get("freeze_backbone"))
-
-
-def build_model(model_cfg: dict[str, Any], num_classes: int) -> torch.nn.Module:
+def build_model(model_cfg: ModelConfig | Mapping[str, Any], num_classes: int) -> torch.nn.Module:
     """The trial's model; with frozen trunks, FDAN from their cached outputs (the trunks are dropped);
     restricted to `model.modalities` (fdan.model.modalities)."""
     from fdan.model import create_model
@@ -79,7 +76,7 @@ def build_model(model_cfg: dict[str, Any], num_classes: int) -> torch.nn.Module:
 
     from fdan.model.modalities import restrict_modalities
 
-    cfg = ModelConfig.model_validate({**model_cfg, "num_classes": num_classes})
+    cfg = ModelConfig.model_validate({**as_model_config(model_cfg).model_dump(), "num_classes": num_classes})
     if cfg.freeze_backbone:  # the trunks are dropped for their cached outputs: not worth freezing (seeding) first
         model = create_model(**{**cfg.model_dump(), "freeze_backbone": False,
                                 "token_standardise": "on" if cfg.standardises_tokens else "off"})
@@ -90,9 +87,16 @@ def build_model(model_cfg: dict[str, Any], num_classes: int) -> torch.nn.Module:
     return restrict_modalities(model, cfg.modalities)  # model.modalities: [audio] / [face] ignore the other input
 
 
-def dataset(directory: str, rows: list[int], label_to_index: dict[str, int] | None, model_cfg: dict[str, Any]) -> Dataset:
+def as_model_config(model_cfg: ModelConfig | Mapping[str, Any]) -> ModelConfig:
+    """The model section, from a checkpoint's plain data too."""
+    return model_cfg if isinstance(model_cfg, ModelConfig) else ModelConfig.model_validate(dict(model_cfg))
+
+
+def dataset(directory: str, rows: Sequence[int], label_to_index: dict[str, int] | None,
+            model_cfg: ModelConfig | Mapping[str, Any]) -> Dataset:
     """Rows of a feature cache: its cached trunk outputs (frozen trunks) or its media features."""
-    if uses_tokens(model_cfg):
+    model_cfg = as_model_config(model_cfg)
+    if model_cfg.freeze_backbone:
         from fdan.features.token_cache import TokenSet
 
         return TokenSet.open(directory, model_cfg).dataset(rows, label_to_index)
@@ -101,34 +105,32 @@ def dataset(directory: str, rows: list[int], label_to_index: dict[str, int] | No
     return FeatureSet.open(directory).dataset(rows, label_to_index)
 
 
-def run_epochs(config: dict[str, Any], backend: Backend) -> None:
-    """The trial: `config` = {"model", "train", "unit", "protocol", "torch_threads", "selection_key"} (see
-    harness.trial.entry); `fdan.training.fit.fit` on the backend's device, loaders and model wrapper."""
-    torch.set_num_threads(int(config["torch_threads"]))  # one intra-op thread per CPU worker: no oversubscription
-    unit, model_cfg = config["unit"], config["model"]
-    train_cfg = TrainConfig.model_validate(config["train"])
+def run_epochs(spec: TrialSpec, backend: Backend) -> None:
+    """One trial (`spec` with its sampled values set, harness.trial.entry): `fdan.training.fit.fit` on the
+    backend's device, loaders and model wrapper."""
+    torch.set_num_threads(int(spec.plan.torch_threads))  # one intra-op thread per CPU worker: no oversubscription
+    unit, model_cfg, train_cfg = spec.unit, spec.model, spec.train
     seed_everything(train_cfg.seed)
     device = backend.device
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes per length bucket: autotune once
-    labels = unit["labels"]
-    l2i = {label: i for i, label in enumerate(labels)}
-    workers = loader_workers(train_cfg, device, uses_tokens(model_cfg))
+    labels = list(unit.labels)
+    workers = loader_workers(train_cfg, device, model_cfg.freeze_backbone)
 
-    def loader(directory: str, rows: list[int], labelled: bool, shuffle: bool, seed_offset: int) -> DataLoader:
-        ds = dataset(directory, rows, l2i if labelled else None, model_cfg)
+    def loader(directory: str, rows: tuple[int, ...], labelled: bool, shuffle: bool, seed_offset: int) -> DataLoader:
+        ds = dataset(directory, rows, unit.label_to_index if labelled else None, model_cfg)
         return make_loader(ds, train_cfg.batch_size, shuffle=shuffle, num_workers=workers,
                            seed=train_cfg.seed + seed_offset, device=device)
 
-    train_loader = backend.prepare_loader(loader(unit["source_dir"], unit["train_idx"], True, True, 0))
+    train_loader = backend.prepare_loader(loader(unit.source_dir, unit.train_idx, True, True, 0))
     target_loader = None
-    if unit["adapt_idx"]:  # cross-corpus: unlabelled target rows (label -1), never their labels
-        target_loader = backend.prepare_loader(loader(unit["target_dir"], unit["adapt_idx"], False, True, 1))
+    if unit.adapt_idx:  # cross-corpus: unlabelled target rows (label -1), never their labels
+        target_loader = backend.prepare_loader(loader(unit.target_dir, unit.adapt_idx, False, True, 1))
     # Every rank evaluates the whole validation / test set; only rank 0's report reaches Tune.
-    val_loader = loader(unit["source_dir"], unit["val_idx"], True, False, 0)
-    test_loader = loader(unit["target_dir"], unit["test_idx"], True, False, 0) if config["protocol"] == "paper" else None
+    val_loader = loader(unit.source_dir, unit.val_idx, True, False, 0)
+    test_loader = loader(unit.target_dir, unit.test_idx, True, False, 0) if spec.protocol == "paper" else None
     if len(train_loader) == 0:
-        raise ValueError(f"{len(unit['train_idx'])} training rows give no batch of {train_cfg.batch_size} per worker; "
+        raise ValueError(f"{len(unit.train_idx)} training rows give no batch of {train_cfg.batch_size} per worker; "
                          "lower train.batch_size or resources.workers_per_trial")
     model = build_model(model_cfg, len(labels))
     with backend.checkpoint_dir() as ckpt_dir:
@@ -138,26 +140,18 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
 
     def report(end: EpochEnd) -> None:
         metrics = {**end.metrics, "attempt_start_epoch": start_epoch,  # > 1: this attempt resumed a checkpoint
-                   "unit_key": unit.get("key")}  # checked against its unit (harness.tuning.unit)
+                   "unit_key": unit.key}  # checked against its unit (harness.tuning.unit)
         with tempfile.TemporaryDirectory() as tmp:
             written = None
             if backend.rank == 0:
                 save_checkpoint(os.path.join(tmp, CHECKPOINT_FILE), end.resume_state(), labels=labels,
-                                model_config=model_cfg)
+                                model_config=model_cfg.model_dump(mode="json"))
                 written = tmp
             backend.report(metrics, written, end.improved)
 
     fit(model, train_loader, val_loader, train_cfg, num_classes=len(labels), device=device, target_loader=target_loader,
-        test_loader=test_loader, selection=selection_of(config.get("selection_key")), reporter=report, resume=resume,
+        test_loader=test_loader, selection=spec.selection, reporter=report, resume=resume,
         before_epoch=inject_faults, wrap_model=backend.prepare_model, evaluator=evaluate_heads, keep_best=False)
-
-
-def selection_of(key: str | None) -> Selection:
-    """The selection a reported key names (`val_fused_uar` -> fused_uar on val; None: the default)."""
-    if not key:
-        return Selection()
-    split, _, metric = key.partition("_")
-    return Selection(metric, split)
 
 
 def inject_faults(epoch: int) -> None:

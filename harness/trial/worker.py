@@ -55,5 +55,6 @@ class TrainBackend:
 
 
 def train_loop(config: dict[str, Any]) -> None:
-    """`train_loop_per_worker` of the trial's TorchTrainer. `config` is built by harness.trial.entry."""
-    run_epochs(config, TrainBackend())
+    """`train_loop_per_worker` of the trial's TorchTrainer: `config` = {"spec": the trial's TrialSpec}
+    (harness.trial.entry)."""
+    run_epochs(config["spec"], TrainBackend())

@@ -1,10 +1,10 @@
-"""The Ray Tune experiment of one work unit: the trials' static payload, the Tuner, and its trial records.
+"""The Ray Tune experiment of one work unit: the trials' static spec (harness.trial.spec), the Tuner, and its trial records.
 
 Per unit: OptunaSearch (TPE, seeded, repeats replayed rather than retrained: `harness.tuning.dedupe`) +
 ASHA (time attribute `epoch`) over the config's search space; an all-`choice` space with at most
 `num_samples` configurations is enumerated instead (a grid, each configuration once). Each trial is
 `harness.trial.entry.run_trial` on its executor (`train`: a TorchTrainer; `tune`: the loop in the trial,
-for frozen-trunk trials on one CPU worker, whose cached trunk outputs are prepared here first). The Tune experiment is named
+for frozen-trunk trials on one CPU worker, whose cached trunk outputs the experiment prepared first). The Tune experiment is named
 `<experiment>__<unit key>` under the storage path, so `--resume` can `Tuner.restore` it: finished
 trials are kept, unfinished ones continue (their Train run resumes from its latest checkpoint).
 Without a search (`fdan-bench train`) a unit has one trial at the config's own settings.
@@ -12,7 +12,6 @@ Without a search (`fdan-bench train`) a unit has one trial at the config's own s
 from __future__ import annotations
 
 import math
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,46 +21,25 @@ from harness.config import ExperimentConfig
 from harness.config.search_space import decode, tune_space
 from harness.tuning.collect import TrialRecord, clean_history
 from harness.errors import SweepError, SweepInterrupted
+from harness.trial.entry import choose_executor, run_trial
+from harness.trial.spec import TrialSpec, UnitRows
 from harness.tuning.work_unit import WorkUnit
 
 
-def trial_payload(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan,
-                  searching: bool) -> dict[str, Any]:
-    """The static part of every trial of a unit (the sampled hyper-parameters come from Tune)."""
-    from harness.trial.entry import choose_executor
-
-    space = cfg.search.space if searching else {}
-    model = cfg.model.model_dump(mode="json")
-    if cfg.model.freeze_backbone:  # computed once here (cache hit after the first unit), read by every trial
-        from fdan.features.token_cache import prepare_tokens
-
-        for name in dict.fromkeys((unit.source, unit.target)):
-            # units side by side: the first computes a corpus' tokens, the others wait and hit the cache
-            # (its directory is renamed into place complete, so even concurrent writers would agree)
-            with _token_lock(str(dirs[name])):
-                prepare_tokens(dirs[name], cfg.model)
-    return {
-        "model": model, "train": cfg.train.model_dump(mode="json"), "executor": choose_executor(model, plan),
-        "space": {k: d.model_dump(mode="json") for k, d in space.items()},
-        # The test rows reach the trial workers only under `paper` (best-test-epoch selection); otherwise
-        # they are touched once, after selection, by harness.trial.heldout.
-        "unit": {"key": unit.key, "labels": list(unit.labels), "train_idx": list(unit.train_idx),
-                 "val_idx": list(unit.val_idx), "adapt_idx": list(unit.adapt_idx),
-                 "test_idx": list(unit.test_idx) if cfg.protocol.name == "paper" else [],
-                 "source_dir": str(dirs[unit.source]), "target_dir": str(dirs[unit.target])},
-        "protocol": cfg.protocol.name, "plan": plan.as_dict(), "experiment": cfg.name,
-        "max_failures": cfg.resources.max_failures,
-        **storage_fields(experiment_storage(cfg)), "selection_key": cfg.protocol.selection_key,
-    }
-
-
-_TOKEN_LOCKS: dict[str, threading.Lock] = {}
-_TOKEN_LOCKS_GUARD = threading.Lock()
-
-
-def _token_lock(featureset_dir: str) -> threading.Lock:
-    with _TOKEN_LOCKS_GUARD:
-        return _TOKEN_LOCKS.setdefault(featureset_dir, threading.Lock())
+def trial_spec(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan,
+               searching: bool) -> TrialSpec:
+    """The static part of every trial of a unit (the sampled hyper-parameters come from Tune). Its data
+    (feature caches, frozen-trunk token caches) was prepared by the experiment before any unit ran."""
+    storage = experiment_storage(cfg)
+    # The test rows reach the trial workers only under `paper` (best-test-epoch selection); otherwise
+    # they are touched once, after selection, by harness.trial.heldout.
+    rows = UnitRows(key=unit.key, labels=tuple(unit.labels), source_dir=str(dirs[unit.source]),
+                    target_dir=str(dirs[unit.target]), train_idx=unit.train_idx, val_idx=unit.val_idx,
+                    adapt_idx=unit.adapt_idx, test_idx=unit.test_idx if cfg.protocol.name == "paper" else ())
+    return TrialSpec(experiment=cfg.name, unit=rows, model=cfg.model, train=cfg.train, protocol=cfg.protocol.name,
+                     selection_key=cfg.protocol.selection_key, plan=plan, executor=choose_executor(cfg.model, plan),
+                     storage_path=storage.path, storage_filesystem=storage.filesystem,
+                     max_failures=cfg.resources.max_failures, space=dict(cfg.search.space) if searching else {})
 
 
 def experiment_storage(cfg: ExperimentConfig) -> Storage:
@@ -70,7 +48,7 @@ def experiment_storage(cfg: ExperimentConfig) -> Storage:
 
 
 def storage_fields(storage: Storage) -> dict[str, Any]:
-    """Ray's `storage_path` and `storage_filesystem` arguments (the filesystem pickles with the payload)."""
+    """Ray's `storage_path` and `storage_filesystem` arguments (the filesystem pickles with the spec)."""
     return {"storage_path": storage.path, "storage_filesystem": storage.filesystem}
 
 
@@ -98,17 +76,15 @@ def tune_name(cfg: ExperimentConfig, unit: WorkUnit) -> str:
     return f"{cfg.name}__{unit.key}"
 
 
-def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: ResourcePlan, search: bool, resume: bool):
+def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, spec: TrialSpec, plan: ResourcePlan, search: bool, resume: bool):
     from ray import tune
-
-    from harness.trial.entry import run_trial
 
     name = tune_name(cfg, unit)
     storage = experiment_storage(cfg)
     path = storage.join(name)
     # An in-trial (`tune`) trial does its worker's job itself, so it holds the worker's CPUs too.
-    cpus = plan.driver_cpus + (plan.num_workers * plan.cpus_per_worker if payload.get("executor") == "tune" else 0)
-    trainable = tune.with_resources(tune.with_parameters(unit_trainable(run_trial, name), payload=payload), {"CPU": cpus})
+    cpus = plan.driver_cpus + (plan.num_workers * plan.cpus_per_worker if spec.executor == "tune" else 0)
+    trainable = tune.with_resources(tune.with_parameters(unit_trainable(run_trial, name), spec=spec), {"CPU": cpus})
     if tune.Tuner.can_restore(path, storage_filesystem=storage.filesystem):
         if not resume:
             raise SweepError(f"a Tune experiment already exists at {cfg.storage_path.rstrip('/')}/{name}; "
@@ -142,7 +118,7 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: Reso
                                     max_concurrent_trials=min(plan.max_concurrent_trials, samples),
                                     # in-trial (`tune`) trials last seconds: a fresh process (and torch import)
                                     # per trial cost as much as the training; one process serves trial after trial
-                                    reuse_actors=payload.get("executor") == "tune", **kwargs),
+                                    reuse_actors=spec.executor == "tune", **kwargs),
         # Checkpoints reported to Tune itself (`tune` executor, on improved epochs only): keep the best.
         run_config=tune.RunConfig(name=name, **storage_fields(storage), verbose=1, **guards(cfg, name),
                                   checkpoint_config=tune.CheckpointConfig(
@@ -153,17 +129,17 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: Reso
 def unit_trainable(run_trial: Any, tune_experiment: str) -> Any:
     """`run_trial` under a name of its own per unit (`run_trial_<sha1(tune experiment)[:10]>`, the same on resume).
 
-    Tune keeps a trainable, and `tune.with_parameters` its payload, in process-global registries keyed by
+    Tune keeps a trainable, and `tune.with_parameters` its spec, in process-global registries keyed by
     the function's name (and its `str`): under one shared name, a unit whose Tuner starts while another
-    unit's trials are still pending replaces that unit's payload, and those trials then train on the
+    unit's trials are still pending replaces that unit's spec, and those trials then train on the
     other unit's rows (seen: two folds with identical trials, one of them tested on its own training speaker).
     """
     import hashlib
 
     name = f"run_trial_{hashlib.sha1(tune_experiment.encode()).hexdigest()[:10]}"
 
-    def trainable(config: dict, payload: dict) -> Any:
-        return run_trial(config, payload=payload)
+    def trainable(config: dict, spec: Any) -> Any:
+        return run_trial(config, spec=spec)
 
     trainable.__name__ = trainable.__qualname__ = name
     return trainable

@@ -1,6 +1,7 @@
 """One (pair x fold) work unit end to end: tune it, pick its model on validation data, test that model once."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from harness.results.columns import HEADS
 from harness.tuning.collect import select, setting_columns, tidy_rows, trial_row
 from harness.errors import SweepError, SweepStalled
 from harness.tuning.work_unit import WorkUnit
-from harness.tuning.tuner import build_tuner, expected_trials, tune_name, trial_marks, trial_payload, trial_records
+from harness.tuning.tuner import build_tuner, expected_trials, tune_name, trial_marks, trial_records, trial_spec
 
 
 def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan,
@@ -28,9 +29,9 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     from harness.tuning.watchdog import stall_verdict
 
     searching = search and bool(cfg.search.space)
-    payload = trial_payload(cfg, unit, dirs, plan, searching)
+    spec = trial_spec(cfg, unit, dirs, plan, searching)
     with one_start_at_a_time():  # Tune's start-up is not thread-safe; units run side by side after it
-        grid = build_tuner(cfg, unit, payload, plan, search, resume).fit()
+        grid = build_tuner(cfg, unit, spec, plan, search, resume).fit()
     stalled = stall_verdict(tune_name(cfg, unit))
     if stalled:  # the whole sweep stops: the units after it would wait on the same lost resources
         raise SweepStalled(f"{unit.pair} fold {unit.fold}: {stalled}. Check the cluster (`ray status`), then "
@@ -44,7 +45,7 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     protocol = f"{cfg.protocol.name}+transductive" if unit.transductive else cfg.protocol.name
     settings = {"method": cfg.train.method, "backbone": cfg.model.backbone,
                 "modalities": getattr(cfg.model, "modalities", ["audio", "face"])}
-    rows = [{**trial_row(r, ids, key, protocol, cfg.train.epochs), **trial_marks(r, payload["executor"]),
+    rows = [{**trial_row(r, ids, key, protocol, cfg.train.epochs), **trial_marks(r, spec.executor),
              **setting_columns(r.params, settings)} for r in records]
     metrics = [m for r in records for m in tidy_rows(r.history, {**ids, "trial_id": r.trial_id})]
     for row in rows:
@@ -65,8 +66,7 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     best["selected"] = True
     # Only here, after selection, does the unit's test split reach a Ray task (the trial workers never
     # get it, except under the `paper` protocol, which selects on it by design).
-    heldout_unit = {**payload["unit"], "test_idx": list(unit.test_idx)}
-    test = evaluate_remote(best["checkpoint_path"], heldout_unit, payload["plan"], payload.get("storage_filesystem"))
+    test = evaluate_remote(best["checkpoint_path"], replace(spec.unit, test_idx=unit.test_idx), plan, spec.storage_filesystem)
     for head in [h for h in HEADS if h in test["metrics"]]:  # a single-modality model has one head
         for metric, value in test["metrics"][head].items():
             best[f"test_{head}_{metric}"] = float(value)
@@ -94,7 +94,7 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
 
 def check_trials_ran_unit(records: list, key: str) -> None:
     """SweepError when a trial reported another unit's key: it trained on that unit's rows, and its test
-    figures could come from its own training speakers (the guard against payload mix-ups between units
+    figures could come from its own training speakers (the guard against spec mix-ups between units
     that run side by side, `harness.tuning.tuner.unit_trainable`)."""
     for record in records:
         seen = set(record.history["unit_key"].dropna()) if "unit_key" in record.history else set()

@@ -9,7 +9,7 @@ import yaml
 from harness.cluster.launcher import max_resources
 from harness.config import validate_config
 from harness.experiment.corpora import prepare_corpora
-from harness.experiment.plan import describe_plan
+from harness.experiment.describe import describe_plan
 from tests.harness.experiment_data import run_cli
 
 ROOT = Path(__file__).resolve().parents[3]

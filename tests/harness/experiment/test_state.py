@@ -22,7 +22,7 @@ from harness.errors import SweepError, SweepFailed
 from harness.tuning.work_unit import WorkUnit
 from harness.experiment.state import read_unit, write_state
 
-from ..experiment_data import base_config, run_cli, write_config
+from ..experiment_data import base_config, fixed_plan, run_cli, write_config
 from ..results_data import make_confusions, make_metrics, make_trials
 
 TRIALS = make_trials()
@@ -61,7 +61,7 @@ def fake_run(tmp_path: Path, monkeypatch):
 
     monkeypatch.setattr(experiment, "ray_cluster", cluster)
     monkeypatch.setattr(experiment, "check_nodes", lambda *args: None)  # the preflight asks Ray for its nodes
-    monkeypatch.setattr(experiment, "expand_units", lambda cfg, manifests: UNITS)
+    monkeypatch.setattr(experiment, "resolve_plan", lambda cfg, caches, manifests: fixed_plan(cfg, UNITS))
     monkeypatch.setattr(experiment, "run_unit", run_unit)
     monkeypatch.setattr(harness.experiment.corpora, "prepare_corpora", lambda cfg, names, log: {n: tmp_path for n in names})
     monkeypatch.setattr(FeatureSet, "open", classmethod(lambda cls, d: type("FS", (), {"manifest": None})()))

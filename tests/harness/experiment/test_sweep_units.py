@@ -21,6 +21,7 @@ from harness.errors import SweepError, SweepFailed, SweepInterrupted, SweepStall
 from harness.experiment.lanes import unit_lanes
 from harness.tuning.work_unit import WorkUnit
 from harness.experiment.state import STATE_FILE, check_results_dir
+from tests.harness.experiment_data import fixed_plan
 
 
 def cfg(tmp_path=None, **sections):
@@ -106,7 +107,7 @@ def test_resume_guards(tmp_path):
 
 
 def test_corpora_used_once_each_in_order():
-    from harness.experiment.run import corpora_used
+    from harness.experiment.plan import corpora_used
 
     c = validate_config({"name": "u", "corpora": {n: {"importer": "synth", "root": "/x"} for n in "abc"},
                          "pairs": {"within": ["b"], "cross": [{"source": "b", "target": "a"}]}})
@@ -150,7 +151,7 @@ class FakeUnits:
         monkeypatch.setattr(experiment, "ray_cluster", fake_cluster)
         monkeypatch.setattr(experiment, "check_nodes", lambda *a, **k: None)
         monkeypatch.setattr(experiment, "open_feature_set", lambda *a: SimpleNamespace(manifest=None))
-        monkeypatch.setattr(experiment, "expand_units", lambda cfg_, manifests: list(self.units))
+        monkeypatch.setattr(experiment, "resolve_plan", lambda cfg_, caches, manifests: fixed_plan(cfg_, list(self.units)))
         monkeypatch.setattr(experiment, "run_unit", self.run_unit)
         monkeypatch.setattr(harness.experiment.corpora, "check_roots", lambda *a: None)
         monkeypatch.setattr(harness.experiment.corpora, "prepare_corpora", lambda *a: {"a": tmp_path})

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from fdan.config import ModelConfig, TrainConfig
 from harness.cluster.resources import ResourcePlan
 from harness.trial.loop import CHECKPOINT_FILE, run_epochs
 from harness.trial.entry import choose_executor
+from harness.trial.spec import TrialSpec, UnitRows
 from tests.fdan.features.test_token_cache import LABELS, MODEL, write_feature_cache
 
 
@@ -41,13 +43,19 @@ class Recorder:
             self.checkpoints.append(dest)
 
 
-def config(features: Path, epochs: int) -> dict:
-    rows = list(range(20))
-    return {"model": dict(MODEL), "train": {"epochs": epochs, "batch_size": 4, "optimizer": "adamw", "lr": 0.01,
-                                            "lr_schedule": "constant"},
-            "unit": {"labels": LABELS, "train_idx": rows[:12], "val_idx": rows[12:16], "adapt_idx": rows[16:],
-                     "test_idx": [], "source_dir": str(features), "target_dir": str(features)},
-            "protocol": "speaker-independent", "torch_threads": 1, "selection_key": "val_fused_uar"}
+PLAN = ResourcePlan(use_gpu=False, num_workers=1, cpus_per_worker=0.5, gpus_per_worker=0.0, driver_cpus=0.5,
+                    max_concurrent_trials=1, torch_threads=1)
+
+
+def config(features: Path, epochs: int, **train: object) -> TrialSpec:
+    rows = tuple(range(20))
+    unit = UnitRows(key="u", labels=tuple(LABELS), source_dir=str(features), target_dir=str(features),
+                    train_idx=rows[:12], val_idx=rows[12:16], adapt_idx=rows[16:])
+    return TrialSpec(experiment="e", unit=unit, model=ModelConfig.model_validate(MODEL),
+                     train=TrainConfig(epochs=epochs, batch_size=4, optimizer="adamw", lr=0.01, lr_schedule="constant",
+                                       **train),
+                     protocol="speaker-independent", selection_key="val_fused_uar", plan=PLAN, executor="tune",
+                     storage_path=str(features))
 
 
 def test_the_loop_reports_every_epoch_checkpoints_improvements_and_resumes(tmp_path: Path) -> None:
@@ -74,8 +82,7 @@ def test_a_trial_honours_early_stopping(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(Selection, "score", lambda self, result: next(scores))
     features = write_feature_cache(tmp_path / "features")
     rec = Recorder(tmp_path / "ckpt")
-    cfg = config(features, epochs=6)
-    run_epochs({**cfg, "train": {**cfg["train"], "early_stopping_patience": 2}}, rec)
+    run_epochs(config(features, epochs=6, early_stopping_patience=2), rec)
     assert [r["epoch"] for r in rec.reports] == [1, 2, 3, 4, 5]  # epoch 3 ties 2 and is kept; 4 and 5 are not better
     assert [int(p.name[5:]) for p in rec.checkpoints] == [1, 2, 3]
 
@@ -85,7 +92,7 @@ def test_a_trial_honours_early_stopping(tmp_path: Path, monkeypatch) -> None:
 def test_small_frozen_cpu_trials_run_in_the_tune_trial(frozen: bool, workers: int, gpu: bool, expected: str) -> None:
     plan = ResourcePlan(use_gpu=gpu, num_workers=workers, cpus_per_worker=0.5, gpus_per_worker=1.0 if gpu else 0.0,
                         driver_cpus=0.5, max_concurrent_trials=1, torch_threads=1)
-    assert choose_executor({"freeze_backbone": frozen}, plan) == expected
+    assert choose_executor(ModelConfig(freeze_backbone=frozen), plan) == expected
 
 
 

@@ -17,7 +17,9 @@ import torch
 
 from fdan.config import FeatureConfig, ModelConfig, TrainConfig
 from harness.trial.faults import FAIL_ONCE_ENV, InjectedFailure
+from harness.cluster.resources import ResourcePlan
 from harness.trial.loop import run_epochs
+from harness.trial.spec import TrialSpec, UnitRows
 
 pytestmark = pytest.mark.slow  # a real corpus and 8 epochs of a real (tiny) model: ~20 s idle, minutes on a busy box
 
@@ -47,7 +49,7 @@ class FolderBackend:
 
 
 @pytest.fixture(scope="module")
-def loop_config(tmp_path_factory) -> dict[str, Any]:
+def loop_config(tmp_path_factory) -> TrialSpec:
     from fdan.corpora.synth import generate
     from fdan.features import FeatureSet, prepare_corpus
 
@@ -59,12 +61,14 @@ def loop_config(tmp_path_factory) -> dict[str, Any]:
     manifest = FeatureSet.open(out).manifest
     labels = ["anger", "happiness", "sadness"]
     rows = [int(i) for i in manifest.index[manifest["label"].isin(labels)]]
-    model = ModelConfig(backbone="resnet18", attn_dim=16, attn_heads=2, adapt_dim=16, dropout=0.3,
-                        attn_dropout=0.2).model_dump(mode="json")
-    train = TrainConfig(epochs=4, batch_size=2, optimizer="adamw", lr=1e-3, lr_schedule="cosine").model_dump(mode="json")
-    return {"model": model, "train": train, "protocol": "speaker-independent", "torch_threads": 1,
-            "unit": {"key": "u", "labels": labels, "train_idx": rows[:-2], "val_idx": rows[-2:], "test_idx": [],
-                     "adapt_idx": [], "source_dir": str(out), "target_dir": str(out)}}
+    model = ModelConfig(backbone="resnet18", attn_dim=16, attn_heads=2, adapt_dim=16, dropout=0.3, attn_dropout=0.2)
+    train = TrainConfig(epochs=4, batch_size=2, optimizer="adamw", lr=1e-3, lr_schedule="cosine")
+    plan = ResourcePlan(use_gpu=False, num_workers=1, cpus_per_worker=0.5, gpus_per_worker=0.0, driver_cpus=0.5,
+                        max_concurrent_trials=1, torch_threads=1)
+    unit = UnitRows(key="u", labels=tuple(labels), source_dir=str(out), target_dir=str(out), train_idx=tuple(rows[:-2]),
+                    val_idx=tuple(rows[-2:]))
+    return TrialSpec(experiment="e", unit=unit, model=model, train=train, protocol="speaker-independent",
+                     selection_key="val_fused_uar", plan=plan, executor="tune", storage_path=str(tmp))
 
 
 def numbers(reports: list[dict]) -> list[dict]:

@@ -18,15 +18,15 @@ from harness.tuning.tuner import unit_trainable
 from harness.tuning.unit import check_trials_ran_unit
 
 
-def _echo(config: dict, payload: dict) -> dict:
-    return {"unit": payload["unit"]}
+def _echo(config: dict, spec: dict) -> dict:
+    return {"unit": spec["unit"]}
 
 
 def test_each_unit_gets_a_stable_name_of_its_own():
     a, b = unit_trainable(_echo, "exp__a"), unit_trainable(_echo, "exp__b")
     assert a.__name__ != b.__name__ and str(a).split(" at ")[0] != str(b).split(" at ")[0]
     assert unit_trainable(_echo, "exp__a").__name__ == a.__name__  # the same on resume
-    assert a({}, payload={"unit": "a"}) == {"unit": "a"}
+    assert a({}, spec={"unit": "a"}) == {"unit": "a"}
 
 
 def test_a_trial_that_reports_another_units_key_is_refused():
@@ -49,13 +49,13 @@ def test_a_unit_that_starts_while_another_runs_leaves_its_trials_alone(tmp_path:
 
     from harness.cluster.local import local_ray
 
-    def report(config: dict, payload: dict) -> None:
-        time.sleep(payload["sleep"])
-        tune.report({"unit": payload["unit"]})
+    def report(config: dict, spec: dict) -> None:
+        time.sleep(spec["sleep"])
+        tune.report({"unit": spec["unit"]})
 
     def tuner(unit: str, samples: int, sleep: float):
         trainable = tune.with_resources(tune.with_parameters(unit_trainable(report, f"exp__{unit}"),
-                                                             payload={"unit": unit, "sleep": sleep}), {"CPU": 0.5})
+                                                             spec={"unit": unit, "sleep": sleep}), {"CPU": 0.5})
         return tune.Tuner(trainable, tune_config=tune.TuneConfig(num_samples=samples, max_concurrent_trials=1),
                           run_config=tune.RunConfig(name=f"exp__{unit}", storage_path=str(tmp_path), verbose=0))
 
