@@ -23,6 +23,7 @@ from harness.config.search_space import decode, tune_space
 from harness.run.collect import TrialRecord, clean_history
 from harness.run.errors import SweepError, SweepInterrupted
 from harness.run.pairs import WorkUnit
+from harness.run.tracking import tracking_callbacks
 
 
 def trial_payload(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan,
@@ -135,6 +136,8 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: Reso
             kwargs["scheduler"] = tune.schedulers.ASHAScheduler(
                 time_attr="epoch", max_t=cfg.train.epochs, grace_period=min(cfg.search.asha.grace_period, cfg.train.epochs),
                 reduction_factor=cfg.search.asha.reduction_factor)
+    guard = guards(cfg, name)
+    guard["callbacks"] += tracking_callbacks(cfg, unit)  # MLflow / W&B (harness.run.tracking)
     return tune.Tuner(
         trainable,
         param_space=param_space,
@@ -144,7 +147,7 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: Reso
                                     # per trial cost as much as the training; one process serves trial after trial
                                     reuse_actors=payload.get("executor") == "tune", **kwargs),
         # Checkpoints reported to Tune itself (`tune` executor, on improved epochs only): keep the best.
-        run_config=tune.RunConfig(name=name, **storage_fields(storage), verbose=1, **guards(cfg, name),
+        run_config=tune.RunConfig(name=name, **storage_fields(storage), verbose=1, **guard,
                                   checkpoint_config=tune.CheckpointConfig(
                                       num_to_keep=1, checkpoint_score_attribute=key, checkpoint_score_order="max")),
     )

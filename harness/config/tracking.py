@@ -1,0 +1,42 @@
+"""The experiment file's ``tracking:`` section: where each trial's parameters and per-epoch metrics are logged
+besides the results tables (TensorBoard, MLflow, Weights & Biases), through Ray Tune's logger callbacks."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MlflowTracking(_Section):
+    """MLflow through Ray Tune's ``MLflowLoggerCallback``: one MLflow run per trial."""
+
+    enabled: bool = False
+    tracking_uri: str | None = Field(
+        None, description="MLflow tracking URI (a server http://host:5000, a file: store, sqlite:///...); "
+        "None = the local file store <results>/mlruns")
+    experiment_name: str | None = Field(None, description="MLflow experiment; None = the experiment's name")
+    save_artifact: bool = Field(False, description="also upload each trial's Tune directory as run artifacts")
+
+
+class WandbTracking(_Section):
+    """Weights & Biases through Ray Tune's ``WandbLoggerCallback``: one W&B run per trial, grouped by unit."""
+
+    enabled: bool = False
+    project: str | None = Field(None, description="W&B project; None = the experiment's name")
+    entity: str | None = Field(None, description="W&B team or user; None = the account's default")
+    mode: Literal["offline", "online"] = Field(
+        "offline", description="offline: runs are written under <results>/wandb and need no network or account "
+        "(`wandb sync` uploads them later); online: needs WANDB_API_KEY in the environment")
+
+
+class TrackingConfig(_Section):
+    """Experiment tracking besides the results tables. TensorBoard needs no setting: Ray Tune writes its event
+    files for every trial under <results>/ray (``tensorboard --logdir results/<experiment>/ray``); MLflow and
+    W&B are opt-in."""
+
+    mlflow: MlflowTracking = Field(default_factory=MlflowTracking)
+    wandb: WandbTracking = Field(default_factory=WandbTracking)
