@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from harness.report.leaderboard import DASH
+from harness.report.leaderboard import DASH, markdown_table
 from harness.results.columns import HEADS
 
 PER_CLASS_FILE = "per_class.csv"
@@ -151,3 +151,15 @@ def pair_groups(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
         title = f"{pair}{f' — {variant}' if variant else ''} [{protocol}], {folds} fold(s) pooled"
         out.append((title, rows))
     return out
+
+
+def per_class_markdown(table: pd.DataFrame) -> str:
+    """The ``leaderboard.md`` section: one table per (protocol, variant, pair), classes as rows."""
+    lines = ["## Per-class test results", "",
+             "Recall / precision / F1 (%) per class and head, from the selected models' confusion matrices summed "
+             f"over folds (every test utterance counted once; all of them in `{PER_CLASS_FILE}`).", ""]
+    if table.empty:
+        return "\n".join(lines + ["_No confusion matrices stored: no per-class results._"])
+    for title, rows in pair_groups(table):
+        lines += [f"### {title}", "", markdown_table(per_class_display(rows)), ""]
+    return "\n".join(lines).rstrip()
