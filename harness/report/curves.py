@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from harness.report.figures import save_figure
 from harness.results.columns import HEADS
@@ -75,6 +76,7 @@ def plot_curves(metrics: pd.DataFrame, trials: pd.DataFrame, path: Path, title: 
                 ax.scatter([int(best)], [s[int(best)]], marker="*", s=180, color=colour, edgecolors="black",
                            linewidths=0.8, zorder=3)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         if i == len(panels) - 1:

@@ -53,7 +53,7 @@ def plot_hparams(trials: pd.DataFrame, metric_col: str, path: Path, space: dict[
     cols = min(3, len(names))
     rows = -(-len(names) // cols)
     label = selection_label(trials, metric_col)
-    fig = Figure(figsize=(4.4 * cols + 1.6, 3.6 * rows), layout="constrained")
+    fig = Figure(figsize=(4.4 * cols, 3.6 * rows + 0.8), layout="constrained")
     pairs = sorted(data["pair"].astype(str).unique())
     folds = sorted(data["fold"].astype(str).unique(), key=lambda f: (len(f), f))
     colours = {p: f"C{i % 10}" for i, p in enumerate(pairs)}
@@ -88,8 +88,7 @@ def plot_hparams(trials: pd.DataFrame, metric_col: str, path: Path, space: dict[
     handles += [Line2D([], [], linestyle="", marker=markers[f], color="0.4", label=f"fold {f}") for f in folds]
     handles += [Line2D([], [], linestyle="", marker="o", markersize=10, markerfacecolor="none",
                        markeredgecolor="black", label="selected")]
-    fig.legend(handles=handles, loc="outside right upper", fontsize=7)
-    fig.suptitle(f"{label} of every trial against each searched hyper-parameter "
-                 f"({len(data)} trials; colour: pair, marker: fold)", fontsize=9)
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize=7)
+    fig.suptitle(f"{label} of every trial ({len(data)}) against each searched hyper-parameter", fontsize=9)
     save_figure(fig, path)
     return True

@@ -103,7 +103,7 @@ def render_search_plots(results_dir: Path, trials: pd.DataFrame, config: dict | 
         suffix = "" if len(cross_protocols) == 1 else f"_{safe_name(protocol)}"
         rel = f"plots/cross_corpus_uar{suffix}.png"
         plot_cross_corpus(cross_corpus_grid(trials, protocol), Path(results_dir) / rel,
-                          f"fused test UAR (%), source × target, protocol {protocol}")
+                          f"fused test UAR (%), source × target\nprotocol {protocol}")
         figures.search.append((f"cross-corpus heat map ({protocol})", rel))
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import shutil
+import signal
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -38,12 +40,12 @@ class Visit:
 async def _visit(browser: str, url: str, screenshot: Path, width: int, timeout: float) -> Visit:
     import aiohttp
 
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         proc = await asyncio.create_subprocess_exec(
             browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--mute-audio",
             "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", f"--user-data-dir={profile}",
             f"--window-size={width},900", "about:blank",
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, start_new_session=True)
         try:
             port_file = Path(profile) / "DevToolsActivePort"
             deadline = time.monotonic() + timeout
@@ -59,9 +61,19 @@ async def _visit(browser: str, url: str, screenshot: Path, width: int, timeout: 
                 async with http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
                     return await asyncio.wait_for(_drive(ws, url, screenshot, width), timeout)
         finally:
-            if proc.returncode is None:
-                proc.kill()
-            await proc.wait()
+            await _close(proc)
+
+
+async def _close(proc) -> None:
+    """End the browser and its helper processes (its own session: the group is ours alone), then reap it."""
+    if proc.returncode is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            await asyncio.wait_for(proc.wait(), 10)
+        except (ProcessLookupError, asyncio.TimeoutError):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    await proc.wait()
 
 
 async def _drive(ws, url: str, screenshot: Path, width: int) -> Visit:
