@@ -173,6 +173,19 @@ def test_tables_leaderboard_and_plots(resumed_sweep):
     resolved = yaml.safe_load((results / "config.resolved.yaml").read_text())
     assert resolved["name"] == "e2e" and resolved["train"]["epochs"] == 2
     assert "| pair |" in re.sub(" +", " ", (results / "leaderboard.md").read_text())
+    assert (results / "report.html").is_file() and (results / "per_class.csv").is_file()
+
+
+def test_tune_writes_tensorboard_events_per_trial(resumed_sweep):
+    """README "Experiment tracking": `tensorboard --logdir <results>/ray` shows every trial's per-epoch metrics."""
+    pytest.importorskip("tensorboard", reason="the TensorBoard viewer is in requirements.lock")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = sorted((resumed_sweep["results"] / "ray").rglob("events.out.tfevents.*"))
+    assert events
+    acc = EventAccumulator(str(events[0].parent)).Reload()
+    assert "ray/tune/val_fused_uar" in acc.Tags()["scalars"]
+    assert len(acc.Scalars("ray/tune/val_fused_uar")) >= 1
 
 
 def test_second_sweep_without_resume_is_refused(resumed_sweep):
