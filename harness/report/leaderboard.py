@@ -34,7 +34,7 @@ OVERALL = "overall"
 PROTOCOL_NOTE = (
     "Test-set percentages of the trial selected per pair × fold: mean ± sample std (ddof=1) over folds "
     "(over folds × seeds when the chosen configuration was re-run with search.seeds); "
-    "\"± –\" means a single fold. Overall rows: mean over pairs ± std of the pair means. "
+    "\"± –\" means a single fold (in an overall row: a single pair). Overall rows: mean over pairs ± std of the pair means. "
     "Protocol difference: the paper column is the FDAN paper's reported within-corpus WAR / UAR "
     "(arXiv 2410.22023), which is the best test epoch of its public code — model selection on test data, "
     "with a single modality at test time. Our rows select the model on validation data and report the fused, "

@@ -7,13 +7,11 @@ belongs to. TensorBoard needs no callback here: Tune writes its event files for 
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 from typing import Any
 
 from harness.config import ExperimentConfig
-from harness.run.errors import SweepError
 from harness.run.pairs import WorkUnit
 
 MLRUNS_DIR = "mlruns"
@@ -53,18 +51,11 @@ def ensure_mlflow_experiment(cfg: ExperimentConfig) -> None:
                 raise
 
 
-def _need(package: str, field: str) -> None:
-    if importlib.util.find_spec(package) is None:
-        raise SweepError(f"tracking.{field}.enabled needs the {package} package, which is not installed: "
-                         f"pip install {package} (into the project's environment), or set tracking.{field}.enabled: false")
-
-
 def tracking_callbacks(cfg: ExperimentConfig, unit: WorkUnit) -> list[Any]:
-    """The Tune callbacks ``cfg.tracking`` asks for (none by default); SweepError naming the missing package."""
+    """The Tune callbacks ``cfg.tracking`` asks for (none by default; the config checked their packages)."""
     out: list[Any] = []
     tags = unit_tags(cfg, unit)
     if cfg.tracking.mlflow.enabled:
-        _need("mlflow", "mlflow")
         from ray.air.integrations.mlflow import MLflowLoggerCallback
 
         ensure_mlflow_experiment(cfg)
@@ -72,7 +63,6 @@ def tracking_callbacks(cfg: ExperimentConfig, unit: WorkUnit) -> list[Any]:
                                         experiment_name=cfg.tracking.mlflow.experiment_name or cfg.name,
                                         save_artifact=cfg.tracking.mlflow.save_artifact))
     if cfg.tracking.wandb.enabled:
-        _need("wandb", "wandb")
         from ray.air.integrations.wandb import WandbLoggerCallback
 
         wandb = cfg.tracking.wandb

@@ -6,7 +6,6 @@ import importlib.util
 import pytest
 
 from harness.config.schema import validate_config
-from harness.run.errors import SweepError
 from harness.run.pairs import WorkUnit
 from harness.run.tracking import mlflow_uri, tracking_callbacks
 
@@ -38,8 +37,10 @@ def test_unknown_tracking_field_is_refused(tmp_path):
 def test_wandb_without_the_package_says_how_to_install(tmp_path):
     if importlib.util.find_spec("wandb") is not None:
         pytest.skip("wandb is installed here: the missing-package message cannot be seen")
-    with pytest.raises(SweepError, match="pip install wandb"):
-        tracking_callbacks(config(tmp_path, tracking__wandb__enabled=True), UNIT)
+    from harness.config.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"tracking.wandb.enabled.*pip install wandb"):
+        config(tmp_path, tracking__wandb__enabled=True)
 
 
 def test_mlflow_logs_params_metrics_and_unit_to_a_local_store(tmp_path):
