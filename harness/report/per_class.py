@@ -67,10 +67,11 @@ def pooled_confusions(confusions: list[dict], trials: pd.DataFrame) -> list[Pool
     info = {k: (str(p), v, "within" if str(s) == str(t) else "cross")
             for k, p, v, s, t in zip(keys, selected["protocol"], variant, selected["source"], selected["target"])}
     groups: dict[tuple[str, str, str, str], list[dict]] = {}
+    kinds: dict[str, str] = {}
     for entry in confusions:
         key = (str(entry["pair"]), str(entry["fold"]), str(entry["trial_id"]))
         if key in info:
-            protocol, var, _ = info[key]
+            protocol, var, kinds[key[0]] = info[key]
             groups.setdefault((protocol, var, key[0], str(entry["head"])), []).append(entry)
     variants = list(dict.fromkeys(variant))
     out = []
@@ -81,9 +82,8 @@ def pooled_confusions(confusions: list[dict], trials: pd.DataFrame) -> list[Pool
             names = [str(x) for x in e["labels"]]
             total = total.add(pd.DataFrame(np.asarray(e["matrix"]), index=names, columns=names), fill_value=0)
         total = total.reindex(index=labels, columns=labels).fillna(0)
-        kind = next(info[k][2] for k in info if k[0] == pair)
         folds = len({str(e["fold"]) for e in entries})
-        out.append(PooledConfusion(protocol, var, pair, kind, head, tuple(labels),
+        out.append(PooledConfusion(protocol, var, pair, kinds[pair], head, tuple(labels),
                                    total.to_numpy().round().astype(int), folds))
     return sorted(out, key=lambda c: (c.protocol, variants.index(c.variant), c.kind != "within", c.pair,
                                       _head_order(c.head)))

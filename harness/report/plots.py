@@ -29,10 +29,10 @@ Plot = tuple[str, str]  # (title, path relative to the results directory)
 
 @dataclass
 class Figures:
-    """What :func:`render_plots` drew: search figures, per-pair figures by pair title, and notes."""
+    """What :func:`render_plots` drew: search figures, per-pair figures by (protocol, variant, pair), and notes."""
 
     search: list[Plot] = field(default_factory=list)
-    pairs: dict[str, list[Plot]] = field(default_factory=dict)
+    pairs: dict[tuple[str, str, str], list[Plot]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -119,7 +119,7 @@ def render_pair_plots(results_dir: Path, metrics: pd.DataFrame, trials: pd.DataF
     for protocol, var, pair in groups:
         title = pair_title(protocol, var, pair)
         stem = safe_name("_".join([pair, *([protocol, var] if many else [])]))
-        plots = figures.pairs.setdefault(title, [])
+        plots = figures.pairs.setdefault((protocol, var, pair), [])
         mine = [c for c in pooled if (c.protocol, c.variant, c.pair) == (protocol, var, pair)]
         if mine:
             rel = f"plots/confusion_{stem}.png"

@@ -40,18 +40,13 @@ def distribution_html(dist: LabelDistribution) -> str:
 def pair_sections(results: Results, per_class: pd.DataFrame, dists: list[LabelDistribution], figures: Figures) -> str:
     """One sub-section per (protocol, variant, pair) that has figures or per-class rows."""
     by_pair = {d.pair: d for d in dists}
-    titles = list(figures.pairs)
-    groups = {}
+    rows_of: dict[tuple[str, str, str], pd.DataFrame] = {}
     if not per_class.empty:
         for key, rows in per_class.groupby(["protocol", "variant", "pair"], sort=False):
-            title = pair_title(*(str(k) for k in key))
-            groups[title] = (str(key[2]), rows)
-            if title not in titles:
-                titles.append(title)
+            rows_of[tuple(str(k) for k in key)] = rows
     out = []
-    for title in titles:
-        pair, rows = groups.get(title, (title.split(" [")[0].split(" — ")[0], None))
-        body = []
+    for key in dict.fromkeys([*figures.pairs, *rows_of]):
+        pair, rows, body = key[2], rows_of.get(key), []
         if pair in by_pair:
             body.append("<h4>Label distribution</h4>" + distribution_html(by_pair[pair]))
         if rows is not None:
@@ -59,8 +54,8 @@ def pair_sections(results: Results, per_class: pd.DataFrame, dists: list[LabelDi
             body.append(f"<h4>Per-class test results ({folds} fold(s) pooled)</h4>"
                         "<p>Recall / precision / F1 (%) from the confusion counts summed over folds.</p>"
                         + h.table(per_class_display(rows)))
-        body += [h.figure(results.path / rel, caption) for caption, rel in figures.pairs.get(title, [])]
-        out.append(h.section(title, "".join(body), level=3))
+        body += [h.figure(results.path / rel, caption) for caption, rel in figures.pairs.get(key, [])]
+        out.append(h.section(pair_title(*key), "".join(body), level=3))
     return "".join(out) or h.note("no selected trials: no per-pair results")
 
 

@@ -46,7 +46,7 @@ def test_all_figures_drawn(rendered):
     assert names == ["confusion_savee.png", "confusion_savee_meld.png", "cross_corpus_uar.png",
                      "curves_savee.png", "curves_savee_meld.png", "hparams.png"]
     assert sorted(Path(rel).name for _, rel in figures.all) == names
-    assert list(figures.pairs) == ["savee [speaker-independent]", "savee→meld [speaker-independent]"]
+    assert list(figures.pairs) == [("speaker-independent", "", "savee"), ("speaker-independent", "", "savee→meld")]
     for name in names:
         assert_png_with_content(out / "plots" / name)
     # 12 trials: importance is not drawn, and the note says how many there were and how many it needs

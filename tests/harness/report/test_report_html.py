@@ -6,6 +6,7 @@ import base64
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from matplotlib.image import imread
 
@@ -63,3 +64,21 @@ def test_chromium_renders_the_report(report, tmp_path):
     pixels = imread(shot)
     assert pixels.shape[1] >= 1400 and pixels.shape[0] == seen.size[1] > 2000  # the whole page, figures included
     assert float(pixels[..., :3].std()) > 0.05  # not a blank page
+
+
+def test_variants_get_a_section_and_figures_each(tmp_path):
+    inputs = make_inputs("toy")
+    trials, confusions = inputs["trials"], inputs["confusions"]
+    dann = trials.assign(variant="dann", trial_id=trials["trial_id"] + "d")
+    inputs["trials"] = pd.concat([trials.assign(variant="fdan"), dann], ignore_index=True)
+    inputs["confusions"] = confusions + [dict(c, trial_id=c["trial_id"] + "d") for c in confusions]
+    inputs["metrics"] = pd.concat([inputs["metrics"], inputs["metrics"].assign(trial_id=inputs["metrics"]["trial_id"] + "d")])
+    write_results(tmp_path / "toy", **inputs)
+    rendered = render_report(tmp_path / "toy")
+    names = sorted(p.name for p in (tmp_path / "toy" / "plots").glob("confusion_*.png"))
+    assert names == ["confusion_savee_meld_speaker-independent_dann.png", "confusion_savee_meld_speaker-independent_fdan.png",
+                     "confusion_savee_speaker-independent_dann.png", "confusion_savee_speaker-independent_fdan.png"]
+    page = (tmp_path / "toy" / "report.html").read_text()
+    for title in ("savee — fdan [speaker-independent]", "savee→meld — dann [speaker-independent]"):
+        assert title in page
+    assert set(rendered.per_class["variant"]) == {"fdan", "dann"}
