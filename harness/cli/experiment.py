@@ -62,7 +62,7 @@ def _run(cfg: ExperimentConfig, *, address: str | None, resume: bool, search: bo
         _fail(f"interrupted{detail}; continue with: fdan-bench {command} {config} --resume "
               "(with the same --set options)", 130)
     else:
-        typer.echo(f"results: {out} (leaderboard.md, metrics/trials tables, plots/)")
+        typer.echo(f"results: {out} (report.html, leaderboard.md, metrics/trials tables, plots/)")
 
 
 def train(
@@ -97,7 +97,7 @@ def sweep(
     """Search hyper-parameters per (pair x fold) with Optuna TPE + ASHA on Ray Tune; test the chosen models.
 
     Results go to <output_dir>/<name>: metrics and trials tables, confusion.json, config.resolved.yaml,
-    env.json, leaderboard.md and plots/.
+    env.json, report.html, leaderboard.md, per_class.csv and plots/.
     """
     cfg = _load(config, set_, smoke_test)
     if not cfg.search.space:

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from harness.report.compare import compare as compare_dirs
 from harness.report.compare import compare_markdown, compare_table
+from harness.report.compare_classes import compare_per_class
+from harness.report.compare_page import render_compare_html
 from harness.report.leaderboard import PROTOCOL_NOTE, format_leaderboard, markdown_table
 from harness.report.render import render_report
 from harness.results.atomic import atomic_write, write_text
@@ -46,7 +48,7 @@ def rich_table(df: pd.DataFrame, title: str) -> Table:
 def report(
     results_dir: Annotated[Path, typer.Argument(help="A results/<experiment> directory written by a sweep.")],
 ) -> None:
-    """Re-render leaderboard.md and plots/ of a results directory from its saved tables."""
+    """Re-render leaderboard.md, per_class.csv, plots/ and report.html of a results directory from its saved tables."""
     console = _console()
     try:
         with _console(stderr=True).status(f"Rendering {results_dir} …"):
@@ -65,15 +67,17 @@ def report(
     console.print(f"[dim]{PROTOCOL_NOTE}[/]", highlight=False)
     for note in rendered.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
-    console.print(f"Wrote {rendered.path / 'leaderboard.md'} and {len(rendered.plots)} plot(s) in "
-                  f"{rendered.path / 'plots'}", highlight=False)
+    console.print(f"Wrote {rendered.path / 'report.html'}, {rendered.path / 'leaderboard.md'}, "
+                  f"{rendered.path / 'per_class.csv'} and {len(rendered.plots)} plot(s) in {rendered.path / 'plots'}",
+                  highlight=False)
 
 
 def compare(
     results_dirs: Annotated[list[Path], typer.Argument(help="Results directories to set side by side.")],
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Also write the comparison: .csv gets the numeric table, anything else markdown."),
+        typer.Option("--out", help="Also write the comparison: .html a self-contained page, .csv the numeric table "
+                     "(+ .per_class.csv), anything else markdown."),
     ] = None,
     stats: Annotated[bool, typer.Option("--stats", help="Paired tests on the same test rows (predictions.parquet): "
                                         "bootstrap CI of the WAR/UAR difference and McNemar, each system vs --baseline.")] = False,
@@ -105,17 +109,24 @@ def compare(
         console.print(rich_table(paired_display(paired), f"Paired tests, {head} head (Δ = system − baseline, %)"))
     if out is not None:
         try:
-            if out.suffix.lower() == ".csv":
+            per_class = compare_per_class(results_dirs)
+            if out.suffix.lower() in (".html", ".htm"):
+                shown = paired_display(paired) if paired is not None else None
+                write_text(out, render_compare_html(df, per_class, shown, head))
+            elif out.suffix.lower() == ".csv":
                 atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))
+                atomic_write(out.with_name(f"{out.stem}.per_class.csv"), lambda tmp: per_class.to_csv(tmp, index=False))
                 if paired is not None:
                     side = out.with_name(f"{out.stem}.paired.csv")
                     atomic_write(side, lambda tmp: paired.to_csv(tmp, index=False))
             else:
-                text = compare_markdown(df)
+                text = compare_markdown(df, per_class)
                 if paired is not None:
                     text += (f"\n## Paired tests, {head} head (Δ = system − baseline, %, 95 % bootstrap CI)\n\n"
                              + markdown_table(paired_display(paired)) + "\n")
                 write_text(out, text)
         except OSError as exc:
             _fail(escape(f"cannot write {out}: {exc}"))
+        except ResultsError as exc:
+            _fail(escape(str(exc)))
         console.print(f"Wrote {out}", highlight=False)

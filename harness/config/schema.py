@@ -19,6 +19,7 @@ from harness.config.corpus_checks import importer_problem, label_problem
 from harness.config.errors import ConfigError, format_validation_error
 from harness.config.overrides import apply_overrides
 from harness.config.search_space import SearchSpace, param_name
+from harness.config.tracking import TrackingConfig
 from harness.config.variants import variant_problem
 
 __all__ = ["ConfigError", "ExperimentConfig", "load_config", "dump_config"]
@@ -187,6 +188,7 @@ class ExperimentConfig(_Section):
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     protocol: ProtocolConfig = Field(default_factory=ProtocolConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="MLflow / W&B logging of every trial (harness.config.tracking)")
     variants: list[dict[str, Any]] = Field(
         default_factory=list, description="settings compared side by side (harness.config.variants), e.g. "
         "[{train.method: fdan}, {train.method: dann}]: each runs every unit with its own search and selected model",

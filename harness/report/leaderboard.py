@@ -34,7 +34,7 @@ OVERALL = "overall"
 PROTOCOL_NOTE = (
     "Test-set percentages of the trial selected per pair × fold: mean ± sample std (ddof=1) over folds "
     "(over folds × seeds when the chosen configuration was re-run with search.seeds); "
-    "\"± –\" means a single fold. Overall rows: mean over pairs ± std of the pair means. "
+    "\"± –\" means a single fold (in an overall row: a single pair). Overall rows: mean over pairs ± std of the pair means. "
     "Protocol difference: the paper column is the FDAN paper's reported within-corpus WAR / UAR "
     "(arXiv 2410.22023), which is the best test epoch of its public code — model selection on test data, "
     "with a single modality at test time. Our rows select the model on validation data and report the fused, "
@@ -200,16 +200,10 @@ def format_leaderboard(board: pd.DataFrame) -> pd.DataFrame:
 
 
 def markdown_table(df: pd.DataFrame) -> str:
-    """A GitHub-flavoured markdown table of ``df`` (all cells as text, "|" escaped).
-
-    Hand-written on purpose: ``DataFrame.to_markdown`` needs ``tabulate``, which is not a dependency."""
-    def cell(v: Any) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(cell(c) for c in df.columns) + " |",
-             "|" + "|".join("---" for _ in df.columns) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
+    """A GitHub-flavoured markdown table of ``df`` (pandas ``to_markdown``; every cell as text, "|" escaped)."""
+    text = df.astype(str).map(lambda v: v.replace("|", "\\|").replace("\n", " "))
+    text.columns = [str(c).replace("|", "\\|").replace("\n", " ") for c in df.columns]
+    return text.to_markdown(index=False, tablefmt="github", disable_numparse=True)
 
 
 def _protocol_name(config: dict) -> str:
@@ -227,12 +221,14 @@ def render_leaderboard_md(
     selection: str | None = None,
     plots: list[tuple[str, str]] | None = None,
     notes: list[str] | None = None,
+    sections: list[str] | None = None,
 ) -> str:
     """The ``leaderboard.md`` text: title, selection metric, the formatted board, the protocol note, plots.
 
     ``selection`` names the selection metric (as the trials table stores it); ``plots`` are
     (title, relative path) pairs linked under the table; ``notes`` are extra lines (for example why a plot
-    could not be drawn). The output is deterministic: no timestamps.
+    could not be drawn); ``sections`` are markdown blocks placed after the protocol note (per-class tables,
+    label distributions). The output is deterministic: no timestamps.
     """
     config = config or {}
     name = experiment or config.get("experiment") or config.get("name") or "experiment"
@@ -246,6 +242,8 @@ def render_leaderboard_md(
     else:
         lines.append(markdown_table(format_leaderboard(board)))
     lines += ["", f"> {PROTOCOL_NOTE}", ""]
+    for block in sections or []:
+        lines += [block, ""]
     if plots:
         lines += ["## Plots", ""]
         lines += [f"- [{title}]({path})" for title, path in plots]

@@ -24,6 +24,7 @@ from harness.errors import SweepError, SweepInterrupted
 from harness.trial.entry import choose_executor, run_trial
 from harness.trial.spec import TrialSpec, UnitRows
 from harness.tuning.work_unit import WorkUnit
+from harness.tuning.tracking import tracking_callbacks
 
 
 def trial_spec(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan,
@@ -111,6 +112,8 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, spec: TrialSpec, plan: Re
             kwargs["scheduler"] = tune.schedulers.ASHAScheduler(
                 time_attr="epoch", max_t=cfg.train.epochs, grace_period=min(cfg.search.asha.grace_period, cfg.train.epochs),
                 reduction_factor=cfg.search.asha.reduction_factor)
+    guard = guards(cfg, name)
+    guard["callbacks"] += tracking_callbacks(cfg, unit)  # MLflow / W&B (harness.tuning.tracking)
     return tune.Tuner(
         trainable,
         param_space=param_space,
@@ -120,7 +123,7 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, spec: TrialSpec, plan: Re
                                     # per trial cost as much as the training; one process serves trial after trial
                                     reuse_actors=spec.executor == "tune", **kwargs),
         # Checkpoints reported to Tune itself (`tune` executor, on improved epochs only): keep the best.
-        run_config=tune.RunConfig(name=name, **storage_fields(storage), verbose=1, **guards(cfg, name),
+        run_config=tune.RunConfig(name=name, **storage_fields(storage), verbose=1, **guard,
                                   checkpoint_config=tune.CheckpointConfig(
                                       num_to_keep=1, checkpoint_score_attribute=key, checkpoint_score_order="max")),
     )

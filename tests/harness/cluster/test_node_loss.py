@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from harness.run.faults import HOLD_ENV
+from harness.trial.faults import HOLD_ENV
 from tests.harness.cluster.loopback import LoopbackCluster, NodeStartTimeout
 from tests.harness.cluster.sessions import kill_session
 from tests.harness.cluster.tiny_experiment import cli, reported, tiny_experiment
