@@ -22,7 +22,7 @@ __all__ = [
 def _synth_importer(**options: object) -> CorpusImporter:
     """The "synth" importer, loaded on first use: fdan.corpora.synth brings the generator (scipy,
     OpenCV, PyAV), which reading a feature cache must not import (importing it re-registers "synth")."""
-    from fdan.corpora.synth.importer import SynthImporter
+    from fdan.corpora.synth.importer import SynthImporter  # lazy: the generator brings scipy, OpenCV, PyAV
 
     return SynthImporter(**options)
 

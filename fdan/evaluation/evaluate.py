@@ -11,9 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fdan.training.amp import amp_autocast
-from fdan.evaluation.metrics import confusion_matrix, metrics_from_confusion
-
-HEADS = ("fused", "audio", "face")
+from fdan.evaluation.metrics import HEADS, confusion_matrix, metrics_from_confusion
 
 
 def model_inputs(batch: dict) -> dict:

@@ -30,7 +30,7 @@ def _load_arrays(directory: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def _padding_free_frames(mel: np.ndarray, chunk: int = 256) -> np.ndarray:
     """(N,) int32: per row, 1 + the last Mel frame with any bin above the log floor (old caches)."""
-    from fdan.features.mel import LOG_FLOOR
+    from fdan.features.mel import LOG_FLOOR  # lazy: mel imports torchaudio; old caches only
 
     floor = np.log(LOG_FLOOR) + 1e-2
     out = np.empty(mel.shape[0], dtype=np.int32)

@@ -52,7 +52,7 @@ def weights_identity(cfg: ModelConfig) -> str:
         import torchvision
 
         return f"none:{cfg.trunk_seed}:torch={torch.__version__}:torchvision={torchvision.__version__}"
-    from fdan.model.encoders import WeightsError, imagenet_weights_path
+    from fdan.model.encoders import WeightsError, imagenet_weights_path  # lazy: torchvision
 
     path = imagenet_weights_path(cfg.backbone) if cfg.weights == "imagenet" else Path(cfg.weights).expanduser()
     if not path.is_file():
@@ -92,7 +92,7 @@ def prepare_tokens(featureset_dir: str | Path, model_cfg: ModelConfig | Mapping[
     out = token_dir(featureset_dir, cfg)
     if _is_complete(out):
         return out
-    from fdan.evaluation.evaluate import to_device
+    from fdan.evaluation.evaluate import to_device  # lazy: the model (torchvision) only when tokens are computed
     from fdan.model import create_model
     from fdan.model.frozen import freeze_trunks, trunk_outputs
 

@@ -18,6 +18,7 @@ from harness.report.render import render_report
 from harness.results.atomic import atomic_write, write_text
 from harness.results.columns import HEADS
 from harness.results.errors import ResultsError
+from harness.report.paired import load_systems, paired_display, paired_table
 
 # piped output (not a terminal) would default to 80 columns and squash the tables
 PIPE_WIDTH = 200
@@ -84,7 +85,6 @@ def compare(
 ) -> None:
     """Set several experiments side by side (test WAR / UAR / macro-F1 per pair, mean ± std over folds);
     with --stats also test each system against a baseline on the same test utterances."""
-    from harness.report.paired import load_systems, paired_display, paired_table
 
     console = _console()
     paired = None

@@ -24,12 +24,16 @@ from harness.errors import SweepError, SweepFailed
 from harness.experiment.plan import corpora_used, resolve_plan
 from harness.experiment.state import UNITS_DIR, check_results_dir, read_unit, write_state, write_unit
 from harness.tuning.unit import run_unit
+from harness.cluster.preflight import PreflightError, alive_nodes, preflight
+from harness.tuning.tuner import experiment_storage
+from fdan.features.featureset import FeatureSet
+from harness.results.io import write_results
+from harness.results.predictions import write_predictions
+from harness.experiment.corpora import check_roots, prepare_corpora, prepare_token_caches
 
 
 def check_nodes(cfg: ExperimentConfig, address: str | None, paths: dict[str, str], log: Callable[[str], None]) -> None:
     """Preflight (harness.cluster.preflight) on every node of a joined or multi-node cluster; SweepError if one lacks a path."""
-    from harness.cluster.preflight import PreflightError, alive_nodes, preflight
-    from harness.tuning.tuner import experiment_storage
 
     if not joined(address, cfg) and len(alive_nodes()) < 2:
         return  # one local node: the driver's own checks saw the same file system
@@ -60,10 +64,6 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
 
     Raises SweepFailed after the last unit when some unit had errored trials (the others are recorded).
     """
-    from fdan.features.featureset import FeatureSet
-    from harness.results.io import write_results
-    from harness.results.predictions import write_predictions
-    from harness.experiment.corpora import check_roots, prepare_corpora, prepare_token_caches
 
     resuming = check_results_dir(cfg, resume)
     check_roots(cfg, corpora_used(cfg))

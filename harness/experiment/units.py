@@ -19,11 +19,12 @@ from itertools import permutations
 import pandas as pd
 
 from fdan.corpora.base import CANONICAL_LABELS
+from harness.errors import InputError
 from harness.config import ExperimentConfig
 from harness.tuning.work_unit import WorkUnit, pair_name
 
 
-class PairError(ValueError):
+class PairError(InputError, ValueError):
     """A pair that cannot be formed (too few classes or speakers); the message names the pair."""
 
 

@@ -24,6 +24,10 @@ from harness.errors import SweepError, SweepInterrupted
 from harness.trial.entry import choose_executor, run_trial
 from harness.trial.spec import TrialSpec, UnitRows
 from harness.tuning.work_unit import WorkUnit
+from harness.tuning.dedupe import grid_size
+from harness.tuning.tune_start import StartGate
+from harness.tuning.watchdog import ProgressWatchdog
+from harness.tuning.dedupe import DedupSearcher, grid_space
 
 
 def trial_spec(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan,
@@ -54,7 +58,6 @@ def storage_fields(storage: Storage) -> dict[str, Any]:
 
 def is_grid(cfg: ExperimentConfig, search: bool) -> bool:
     """True when the unit enumerates its search space (all `choice`, at most `num_samples` configurations)."""
-    from harness.tuning.dedupe import grid_size
 
     size = grid_size(cfg.search.space) if search else None
     return size is not None and size <= cfg.search.num_samples
@@ -65,8 +68,6 @@ def expected_trials(cfg: ExperimentConfig, search: bool) -> int:
     if not (search and cfg.search.space):
         return 1
     if is_grid(cfg, search):
-        from harness.tuning.dedupe import grid_size
-
         return int(grid_size(cfg.search.space))
     return cfg.search.num_samples
 
@@ -99,8 +100,6 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, spec: TrialSpec, plan: Re
     param_space: dict[str, Any] = {}
     if searching:
         from ray.tune.search.optuna import OptunaSearch
-
-        from harness.tuning.dedupe import DedupSearcher, grid_space
 
         if grid:  # every configuration once; Tune's default generator enumerates the grid
             param_space = grid_space(cfg.search.space)
@@ -149,9 +148,6 @@ def guards(cfg: ExperimentConfig, name: str) -> dict[str, Any]:
     """Tune retries of a failed trial (it resumes from its latest checkpoint), the progress watchdog and the
     start gate of units side by side."""
     from ray import tune
-
-    from harness.tuning.tune_start import StartGate
-    from harness.tuning.watchdog import ProgressWatchdog
 
     out: dict[str, Any] = {"failure_config": tune.FailureConfig(max_failures=cfg.resources.max_failures),
                            "callbacks": [StartGate()]}  # the next unit's Tuner may start (harness.tuning.tune_start)

@@ -63,7 +63,7 @@ def fake_run(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(experiment, "check_nodes", lambda *args: None)  # the preflight asks Ray for its nodes
     monkeypatch.setattr(experiment, "resolve_plan", lambda cfg, caches, manifests: fixed_plan(cfg, UNITS))
     monkeypatch.setattr(experiment, "run_unit", run_unit)
-    monkeypatch.setattr(harness.experiment.corpora, "prepare_corpora", lambda cfg, names, log: {n: tmp_path for n in names})
+    monkeypatch.setattr(experiment, "prepare_corpora", lambda cfg, names, log: {n: tmp_path for n in names})
     monkeypatch.setattr(FeatureSet, "open", classmethod(lambda cls, d: type("FS", (), {"manifest": None})()))
     return config, calls, behaviour
 

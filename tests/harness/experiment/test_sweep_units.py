@@ -153,9 +153,9 @@ class FakeUnits:
         monkeypatch.setattr(experiment, "open_feature_set", lambda *a: SimpleNamespace(manifest=None))
         monkeypatch.setattr(experiment, "resolve_plan", lambda cfg_, caches, manifests: fixed_plan(cfg_, list(self.units)))
         monkeypatch.setattr(experiment, "run_unit", self.run_unit)
-        monkeypatch.setattr(harness.experiment.corpora, "check_roots", lambda *a: None)
-        monkeypatch.setattr(harness.experiment.corpora, "prepare_corpora", lambda *a: {"a": tmp_path})
-        monkeypatch.setattr(harness.results.io, "write_results",
+        monkeypatch.setattr(experiment, "check_roots", lambda *a: None)
+        monkeypatch.setattr(experiment, "prepare_corpora", lambda *a: {"a": tmp_path})
+        monkeypatch.setattr(experiment, "write_results",
                             lambda out, trials, **k: self.published.append(trials["fold"].tolist()))
 
     def run_unit(self, cfg_, unit, dirs, plan, search, resume):
