@@ -18,7 +18,7 @@ from typing import Any
 from harness.cluster.resources import ResourcePlan
 from harness.cluster.storage import Storage, resolve_storage
 from harness.config import ExperimentConfig
-from harness.config.search_space import decode, tune_space
+from harness.config.search_space import decode, param_name, tune_space
 from harness.tuning.collect import TrialRecord, clean_history
 from harness.errors import SweepError, SweepInterrupted
 from harness.trial.entry import choose_executor, run_trial
@@ -179,7 +179,7 @@ def trial_records(grid: Any, cfg: ExperimentConfig, expected: int, searching: bo
     for trial in analysis.trials:
         config = trial.config or {}
         params = decode(space, config) if space and all(k in config for k in tune_space(space)) else {}
-        params = {k.rpartition(".")[2]: v for k, v in params.items()}
+        params = {param_name(k): v for k, v in params.items()}
         status = "error" if saved[trial.trial_id] == "ERROR" else "completed"
         history = clean_history(frames.get(trial.trial_id))
         if "checkpoint_path" not in history and "reused_from" not in history and not history.empty:
