@@ -30,8 +30,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from fdan.config import TrainConfig
 from fdan.alignment.methods import AlignmentMethod, KernelMethod, corpus_method_name, create_method, method_class
+from fdan.config import TrainConfig
 
 __all__ = ["Alignment", "attach_alignment", "alignment_of", "without_alignment", "ALIGNMENT_KEY"]
 

@@ -27,10 +27,10 @@ def _synth_importer(**options: object) -> CorpusImporter:
     return SynthImporter(**options)
 
 
-import fdan.corpora.meld  # noqa: E402,F401  (registers "meld")
-import fdan.corpora.iemocap  # noqa: E402,F401  (registers "iemocap")
-import fdan.corpora.csv_table  # noqa: E402,F401  (registers "csv")
-import fdan.corpora.savee  # noqa: E402,F401  (registers "savee")
-import fdan.corpora.ravdess  # noqa: E402,F401  (registers "ravdess")
 import fdan.corpora.cremad  # noqa: E402,F401  (registers "cremad", alias "crema-d")
+import fdan.corpora.csv_table  # noqa: E402,F401  (registers "csv")
 import fdan.corpora.enterface  # noqa: E402,F401  (registers "enterface")
+import fdan.corpora.iemocap  # noqa: E402,F401  (registers "iemocap")
+import fdan.corpora.meld  # noqa: E402,F401  (registers "meld")
+import fdan.corpora.ravdess  # noqa: E402,F401  (registers "ravdess")
+import fdan.corpora.savee  # noqa: E402,F401  (registers "savee")

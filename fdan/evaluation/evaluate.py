@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fdan.training.amp import amp_autocast
 from fdan.evaluation.metrics import HEADS, confusion_matrix, metrics_from_confusion
+from fdan.training.amp import amp_autocast
 
 
 def model_inputs(batch: dict) -> dict:

@@ -11,9 +11,9 @@ from fdan.model.adaptation import AdaptationNetwork
 from fdan.model.attention import CrossModalAttention
 from fdan.model.dropout import active_dropouts, dropout_disabled
 from fdan.model.encoders import build_trunk
+from fdan.model.frozen import freeze_trunks
 from fdan.model.masking import masked_mean
 from fdan.model.tokenizers import AudioTokenizer, FaceTokenizer
-from fdan.model.frozen import freeze_trunks
 
 
 @dataclass

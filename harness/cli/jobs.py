@@ -13,11 +13,8 @@ from typing import Annotated, Optional
 import typer
 
 from harness.cli.experiment import ConfigArg, SetOpt, SmokeOpt
+from harness.cluster.jobs import job_logs, job_status, project_root, stop_job, submit_job
 from harness.config import ConfigError, load_config
-from harness.cluster.jobs import project_root, submit_job
-from harness.cluster.jobs import job_status
-from harness.cluster.jobs import job_logs
-from harness.cluster.jobs import stop_job
 
 JobAddressOpt = Annotated[str, typer.Option("--address", help="the head's dashboard, e.g. http://127.0.0.1:8265")]
 JobIdArg = Annotated[str, typer.Argument(help="job id printed by `fdan-bench submit`", show_default=False)]

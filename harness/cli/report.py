@@ -14,11 +14,11 @@ from rich.table import Table
 from harness.report.compare import compare as compare_dirs
 from harness.report.compare import compare_markdown, compare_table
 from harness.report.leaderboard import PROTOCOL_NOTE, format_leaderboard, markdown_table
+from harness.report.paired import load_systems, paired_display, paired_table
 from harness.report.render import render_report
 from harness.results.atomic import atomic_write, write_text
 from harness.results.columns import HEADS
 from harness.results.errors import ResultsError
-from harness.report.paired import load_systems, paired_display, paired_table
 
 # piped output (not a terminal) would default to 80 columns and squash the tables
 PIPE_WIDTH = 200

@@ -23,8 +23,8 @@ from typing import Iterator
 
 from harness.cluster.auth import choose_auth_mode
 from harness.cluster.private_api import LOOPBACK_ONLY_ENV
-from harness.cluster.resources import release_capacity
 from harness.cluster.reach import check_reachable
+from harness.cluster.resources import release_capacity
 from harness.config import ExperimentConfig
 from harness.errors import InputError
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
-from harness.errors import InputError
-from harness.config import CorpusSpec, ExperimentConfig
-from harness.experiment.prepare import ray_map
 from fdan.corpora.base import CorpusError
 from fdan.features.cache import prepare_corpus
 from fdan.features.token_cache import prepare_tokens, token_dir
+from harness.config import CorpusSpec, ExperimentConfig
+from harness.errors import InputError
+from harness.experiment.prepare import ray_map
 
 
 class CorpusMissing(InputError, RuntimeError):

@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fdan.features.cache_name import cache_dir_for
+from fdan.features.featureset import FeatureSet
 from harness.cluster.launcher import max_resources
 from harness.cluster.resources import trial_demand, trials_fit, wants_gpu
 from harness.config import ExperimentConfig
 from harness.experiment.lanes import unit_lanes
 from harness.experiment.plan import ExperimentPlan, corpora_used, resolve_plan
-from fdan.features.cache_name import cache_dir_for
-from fdan.features.featureset import FeatureSet
 
 
 def _cache(cfg: ExperimentConfig, name: str) -> tuple[Path | None, str]:

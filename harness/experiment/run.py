@@ -15,21 +15,21 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from harness.cluster.local import joined, ray_cluster
+from fdan.features.featureset import FeatureSet
 from harness.cluster.launcher import max_resources
+from harness.cluster.local import joined, ray_cluster
+from harness.cluster.preflight import PreflightError, alive_nodes, preflight
 from harness.cluster.resources import plan_resources, request_capacity
 from harness.config import ExperimentConfig, dump_config
-from harness.experiment.lanes import run_side_by_side, unit_lanes
 from harness.errors import SweepError, SweepFailed
+from harness.experiment.corpora import check_roots, prepare_corpora, prepare_token_caches
+from harness.experiment.lanes import run_side_by_side, unit_lanes
 from harness.experiment.plan import corpora_used, resolve_plan
 from harness.experiment.state import UNITS_DIR, check_results_dir, read_unit, write_state, write_unit
-from harness.tuning.unit import run_unit
-from harness.cluster.preflight import PreflightError, alive_nodes, preflight
-from harness.tuning.tuner import experiment_storage
-from fdan.features.featureset import FeatureSet
 from harness.results.io import write_results
 from harness.results.predictions import write_predictions
-from harness.experiment.corpora import check_roots, prepare_corpora, prepare_token_caches
+from harness.tuning.tuner import experiment_storage
+from harness.tuning.unit import run_unit
 
 
 def check_nodes(cfg: ExperimentConfig, address: str | None, paths: dict[str, str], log: Callable[[str], None]) -> None:

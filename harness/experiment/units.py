@@ -19,8 +19,8 @@ from itertools import permutations
 import pandas as pd
 
 from fdan.corpora.base import CANONICAL_LABELS
-from harness.errors import InputError
 from harness.config import ExperimentConfig
+from harness.errors import InputError
 from harness.tuning.work_unit import WorkUnit, pair_name
 
 

@@ -21,10 +21,10 @@ import torch
 
 from fdan.config import ModelConfig
 from harness.cluster.resources import ResourcePlan
-from harness.trial.spec import TrialSpec
-from harness.trial.worker import train_loop
 from harness.trial.checkpoint import checkpoint_directory
 from harness.trial.loop import run_epochs
+from harness.trial.spec import TrialSpec
+from harness.trial.worker import train_loop
 
 TRAIN_RUNS_DIR = "train_runs"
 EXECUTORS = ("tune", "train")

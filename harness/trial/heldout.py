@@ -12,14 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from harness.cluster.resources import ResourcePlan
-from harness.trial.spec import UnitRows
 from fdan.alignment.scopes import without_alignment
 from fdan.features.featureset import FeatureSet
 from fdan.model.frozen import load_trainable_state
+from harness.cluster.resources import ResourcePlan
 from harness.trial.checkpoint import load_checkpoint
-from harness.trial.modality_eval import evaluate_heads, prediction_rows
 from harness.trial.loop import CHECKPOINT_FILE, build_model, dataset, make_loader
+from harness.trial.modality_eval import evaluate_heads, prediction_rows
+from harness.trial.spec import UnitRows
 
 
 def evaluate_checkpoint(checkpoint_path: str, unit: UnitRows, torch_threads: int = 1,

@@ -25,17 +25,17 @@ import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from fdan.config import ModelConfig, TrainConfig
+from fdan.features.featureset import FeatureSet
+from fdan.features.token_cache import TokenSet
+from fdan.model import create_model
+from fdan.model.frozen import FromTrunkOutputs
+from fdan.model.modalities import restrict_modalities
 from fdan.training.fit import EpochEnd, fit, seed_everything
 from fdan.training.selection import Selection
 from harness.trial.checkpoint import CHECKPOINT_FILE, load_checkpoint, resume_state, save_checkpoint
 from harness.trial.faults import maybe_fail, maybe_hold
 from harness.trial.modality_eval import evaluate_heads
 from harness.trial.spec import TrialSpec
-from fdan.model import create_model
-from fdan.model.frozen import FromTrunkOutputs
-from fdan.model.modalities import restrict_modalities
-from fdan.features.featureset import FeatureSet
-from fdan.features.token_cache import TokenSet
 
 
 class Backend(Protocol):

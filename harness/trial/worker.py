@@ -13,8 +13,8 @@ from typing import Any, Iterator
 import torch
 from torch.utils.data import DataLoader
 
-from harness.trial.loop import run_epochs
 from harness.trial.checkpoint import checkpoint_directory
+from harness.trial.loop import run_epochs
 
 
 class TrainBackend:

@@ -19,15 +19,14 @@ from harness.cluster.resources import ResourcePlan
 from harness.cluster.storage import Storage, resolve_storage
 from harness.config import ExperimentConfig
 from harness.config.search_space import decode, param_name, tune_space
-from harness.tuning.collect import TrialRecord, clean_history
 from harness.errors import SweepError, SweepInterrupted
 from harness.trial.entry import choose_executor, run_trial
 from harness.trial.spec import TrialSpec, UnitRows
-from harness.tuning.work_unit import WorkUnit
-from harness.tuning.dedupe import grid_size
+from harness.tuning.collect import TrialRecord, clean_history
+from harness.tuning.dedupe import DedupSearcher, grid_size, grid_space
 from harness.tuning.tune_start import StartGate
 from harness.tuning.watchdog import ProgressWatchdog
-from harness.tuning.dedupe import DedupSearcher, grid_space
+from harness.tuning.work_unit import WorkUnit
 
 
 def trial_spec(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan,

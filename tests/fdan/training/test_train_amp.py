@@ -3,13 +3,13 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from fdan.training.amp import amp_autocast, autocast_dtype, grad_scaler
 from fdan.config import TrainConfig
-from fdan.model import create_model
-from fdan.training.optim import build_optimizer
 from fdan.evaluation.evaluate import evaluate
+from fdan.model import create_model
+from fdan.training.amp import amp_autocast, autocast_dtype, grad_scaler
 from fdan.training.fit import seed_everything
 from fdan.training.loss import train_step
+from fdan.training.optim import build_optimizer
 from tests.fdan.model_helpers import TINY
 
 

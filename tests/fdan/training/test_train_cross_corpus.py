@@ -6,16 +6,16 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-import fdan.training.epoch as train_mod
-from fdan.config import TrainConfig
 from fdan.alignment.lmmd import lmmd, spread_normalise
+from fdan.config import TrainConfig
 from fdan.model import create_model
 from fdan.model.dropout import dropout_disabled
-from fdan.training.target_stream import EmptyTargetLoaderError, TargetStream
-from fdan.training.optim import build_optimizer
-from fdan.training.loss import compute_loss
-from fdan.training.fit import seed_everything
+import fdan.training.epoch as train_mod
 from fdan.training.epoch import train_epoch
+from fdan.training.fit import seed_everything
+from fdan.training.loss import compute_loss
+from fdan.training.optim import build_optimizer
+from fdan.training.target_stream import EmptyTargetLoaderError, TargetStream
 from tests.fdan.model_helpers import TINY
 
 

@@ -13,14 +13,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import harness.experiment.corpora
-import harness.experiment.run as experiment
 from fdan.features.featureset import FeatureSet
 from harness.config import load_config
-from harness.report.render import render_report
 from harness.errors import SweepError, SweepFailed
-from harness.tuning.work_unit import WorkUnit
+import harness.experiment.corpora
+import harness.experiment.run as experiment
 from harness.experiment.state import read_unit, write_state
+from harness.report.render import render_report
+from harness.tuning.work_unit import WorkUnit
 
 from ..experiment_data import base_config, fixed_plan, run_cli, write_config
 from ..results_data import make_confusions, make_metrics, make_trials

@@ -13,14 +13,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from harness.tuning.collect import TrialRecord, best_epoch, clean_history, select, tidy_rows, trial_row
-from harness.config import dump_config, validate_config
 from harness.cluster.auth import choose_auth_mode
 from harness.cluster.resources import ResourceError, plan_resources
+from harness.config import dump_config, validate_config
 from harness.errors import SweepError, SweepFailed, SweepInterrupted, SweepStalled
 from harness.experiment.lanes import unit_lanes
-from harness.tuning.work_unit import WorkUnit
 from harness.experiment.state import STATE_FILE, check_results_dir
+from harness.tuning.collect import TrialRecord, best_epoch, clean_history, select, tidy_rows, trial_row
+from harness.tuning.work_unit import WorkUnit
 from tests.harness.experiment_data import fixed_plan
 
 
