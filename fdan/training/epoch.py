@@ -14,20 +14,6 @@ from fdan.training.target_stream import TargetStream
 __all__ = ["train_epoch"]
 
 
-_STREAMS: dict[int, tuple[object, TargetStream]] = {}
-
-
-def _target_stream(target_loader: Iterable[dict] | TargetStream) -> TargetStream:
-    """The loader's persistent stream: the same loader object passed every epoch continues its passes."""
-    if isinstance(target_loader, TargetStream):
-        return target_loader
-    key = id(target_loader)
-    if key not in _STREAMS or _STREAMS[key][0] is not target_loader:
-        _STREAMS.clear()  # one cross-corpus run at a time per process; drop streams of finished runs
-        _STREAMS[key] = (target_loader, TargetStream(target_loader))
-    return _STREAMS[key][1]
-
-
 def train_epoch(
     model: nn.Module,
     loader: Iterable[dict],
@@ -47,7 +33,7 @@ def train_epoch(
     source batch from a stream that persists across epochs (see fdan.training.target_stream). A target loader
     that yields nothing raises :class:`EmptyTargetLoaderError`.
     """
-    targets = _target_stream(target_loader) if target_loader is not None else None
+    targets = target_loader if isinstance(target_loader, TargetStream) or target_loader is None else TargetStream(target_loader)
     sums: dict[str, torch.Tensor] = {}
     n = 0
     for batch in loader:

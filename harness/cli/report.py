@@ -16,6 +16,7 @@ from harness.report.compare import compare_markdown, compare_table
 from harness.report.compare_classes import compare_per_class
 from harness.report.compare_page import render_compare_html
 from harness.report.leaderboard import PROTOCOL_NOTE, format_leaderboard, markdown_table
+from harness.report.paired import load_systems, paired_display, paired_table
 from harness.report.render import render_report
 from harness.results.atomic import atomic_write, write_text
 from harness.results.columns import HEADS
@@ -88,7 +89,6 @@ def compare(
 ) -> None:
     """Set several experiments side by side (test WAR / UAR / macro-F1 per pair, mean ± std over folds);
     with --stats also test each system against a baseline on the same test utterances."""
-    from harness.report.paired import load_systems, paired_display, paired_table
 
     console = _console()
     paired = None
