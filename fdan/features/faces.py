@@ -10,9 +10,9 @@ OpenCV's cascade; "center": no detection); faces are found and followed by `face
   first) is followed, and the one whose mouth moves while the audio is loud is taken
   (`speaker_face`); when they cannot be told apart, the "largest" pick (the clip is "undecided").
 
-The outcome is the clip's `face_choice`: "single" (one face), "largest" (several, largest rule),
-"speaker" (several, the speaking one), "undecided" (several, not told apart: largest), "none" (no
-face: centre crops), "center" (no detector). The box is enlarged by `face_margin` of its size on
+The outcome is the clip's `face_choice`: "largest" (the largest rule's face), "single" (speaker
+rule, one candidate face), "speaker" (several, the speaking one), "undecided" (several, not told
+apart: the largest rule's face), "none" (no face: centre crops), "center" (no detector). The box is enlarged by `face_margin` of its size on
 each side, made square (side = max(w, h) after the margin, same centre), shifted inside the frame
 (shrunk to the frame's short side if needed) and resized to `face_size` (area interpolation). A frame
 where the followed face is not found is a counted fallback and reuses the box of the nearest earlier
@@ -28,13 +28,13 @@ import cv2
 import numpy as np
 
 from fdan.config import FeatureConfig
+from fdan.corpora.base import FACE_RULES
 from fdan.features.face_detector import Box, FaceDetector, get_detector
 from fdan.features.face_track import SIMILAR_AREA, detect_faces as _detect_faces, find_start, follow
 from fdan.features.face_track import follow_face, iou  # noqa: F401  (re-exported: the follower's rules)
 from fdan.features.speaker_face import choose_speaker
 
-FACE_RULES = ("largest", "speaker")
-FACE_CHOICES = ("single", "largest", "speaker", "undecided", "none", "center")
+FACE_CHOICES = ("largest", "single", "speaker", "undecided", "none", "center")
 SPEAKER_CANDIDATE_SIDE = 0.5
 MAX_CANDIDATES = 4
 
@@ -96,10 +96,8 @@ def choose_and_track(frames: np.ndarray, detector: FaceDetector, rule: str = "la
     if first < 0:
         return None, [False] * len(frames), "none"
     largest = first_face(starts, height, width)
-    if len(starts) == 1:
-        track, choice = follow(frames, detector, first, [largest])[0], "single"
-    elif not speaker:
-        track, choice = follow(frames, detector, first, [largest])[0], "largest"
+    if not speaker or len(starts) == 1:
+        track, choice = follow(frames, detector, first, [largest])[0], "largest" if not speaker else "single"
     else:
         starts = sorted(starts, key=lambda b: -b[2] * b[3])[:MAX_CANDIDATES]
         starts = starts if largest in starts else [largest, *starts[:-1]]

@@ -2,12 +2,14 @@
 
 For the K sampled frames (times t_0 < ... < t_{K-1} in the audio window) and each followed face f:
 
-    m_f,i = mean |P_f,i - P_f,i-1|    (grey mouth patch P: the box's lower part, x in [0.25, 0.75] w,
-                                       y in [0.62, 0.95] h, resized to 32 x 16; i = 1 .. K-1)
+    m_f,i = min over shifts (dx, dy) in [-3, 3]^2 of mean |P_f,i - shifted P_f,i-1|
+            (grey mouth patch P: x in [0.25, 0.75] w, y in [0.62, 0.95] h of the face's box in that frame,
+            resized to 32 x 16, the box's side fixed at the track's median side; i = 1 .. K-1)
     e_i   = RMS of the audio over [t_i-1, t_i];  w_i = e_i / max_i e_i
     s_f   = sum_i w_i m_f,i / sum_i w_i   (mouth motion while there is speech)
 
-The patch follows the face's box in each frame, so moving the head is not mouth motion. The face
+The patch follows the face's box in each frame, and the shift search absorbs the detector's jitter,
+so moving the head is not mouth motion. The face
 with the highest s_f is the speaker when s_f >= SPEAKER_MARGIN x the runner-up's and >= MIN_MOTION
 grey levels; otherwise (silence, fewer than 2 sampled frames, mouths that move alike) the clip is
 "undecided" and the caller falls back to the largest-face rule.
@@ -20,8 +22,9 @@ import numpy as np
 from fdan.features.face_detector import Box
 
 SPEAKER_MARGIN = 1.5
-MIN_MOTION = 1.0  # grey levels (0..255): below this no mouth is taken to move
+MIN_MOTION = 5.0  # grey levels (0..255): below this no mouth is taken to move (set on drawn faces; jitter gives <= 4)
 PATCH = (32, 16)  # width, height of the resized mouth patch
+MAX_SHIFT = 3  # patch pixels (about 6 % of the face's side) searched to align consecutive patches
 
 
 def mouth_patch(frame: np.ndarray, box: Box) -> np.ndarray:
@@ -36,10 +39,31 @@ def mouth_patch(frame: np.ndarray, box: Box) -> np.ndarray:
     return cv2.resize(grey, PATCH, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
+def _steady(boxes: list[Box]) -> list[Box]:
+    """Each frame's box re-sized to the track's median side around that frame's centre: the detector's
+    size jitter (10 % between frames) would otherwise move the mouth patch as much as a mouth moves."""
+    side = float(np.median([max(b[2], b[3]) for b in boxes]))
+    return [(int(round(b[0] + b[2] / 2 - side / 2)), int(round(b[1] + b[3] / 2 - side / 2)), int(side), int(side))
+            for b in boxes]
+
+
+def _aligned_change(a: np.ndarray, b: np.ndarray, shift: int = MAX_SHIFT) -> float:
+    """Mean |a - b| over their overlap at the best integer shift within +-`shift` patch pixels (the
+    box's position jitter is not mouth motion)."""
+    h, w = a.shape
+    best = np.inf
+    for dy in range(-shift, shift + 1):
+        for dx in range(-shift, shift + 1):
+            pa = a[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+            pb = b[max(0, -dy):h + min(0, -dy), max(0, -dx):w + min(0, -dx)]
+            best = min(best, float(np.abs(pa - pb).mean()))
+    return best
+
+
 def mouth_motion(frames: np.ndarray, boxes: list[Box]) -> np.ndarray:
-    """(K-1,) mean absolute change of the mouth patch between consecutive frames (grey levels)."""
-    patches = [mouth_patch(f, b) for f, b in zip(frames, boxes)]
-    return np.array([np.abs(patches[i] - patches[i - 1]).mean() for i in range(1, len(patches))], np.float64)
+    """(K-1,) change of the mouth patch between consecutive frames (grey levels, jitter-compensated)."""
+    patches = [mouth_patch(f, b) for f, b in zip(frames, _steady(boxes))]
+    return np.array([_aligned_change(patches[i], patches[i - 1]) for i in range(1, len(patches))], np.float64)
 
 
 def interval_energy(wave: np.ndarray, sr: int, times: np.ndarray) -> np.ndarray:
