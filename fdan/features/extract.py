@@ -88,7 +88,7 @@ def extract_utterance(root: str | Path, utt: Utterance, cfg: FeatureConfig) -> E
         offset, length = audio_window(wave.shape[0] / sr, cfg)
         begin = (utt.start or 0.0) + offset
         try:
-            frames = decode_video_frames(root / utt.video_path, k, begin, begin + length)
+            frames = decode_video_frames(root / utt.video_path, k, begin, begin + length, label_end=utt.end)
         except MediaError as exc:
             raise MediaError(exc.reason, utt.video_path) from None
         # the m sampled frames sit at the centres of m equal parts of the window

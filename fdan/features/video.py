@@ -9,7 +9,7 @@ import av
 import numpy as np
 
 from fdan.features.mediafile import MediaError, check_file, decoder_threads, open_container, short_error
-from fdan.features.truncation import check_duration, check_frame_count
+from fdan.features.truncation import check_duration, check_frame_count, check_segment_end
 from fdan.features.video_seek import PTS_FORMATS, decode_window
 
 # Files longer than this (s) are not demuxed whole for a window: decoding seeks to it instead.
@@ -65,7 +65,7 @@ def window_indices(times: Sequence[float], n: int, start: float | None, end: flo
 
 
 def decode_video_frames(path: str | Path, n: int, start: float | None = None,
-                        end: float | None = None) -> np.ndarray:
+                        end: float | None = None, label_end: float | None = None) -> np.ndarray:
     """Decode up to `n` RGB frames sampled uniformly over the seconds [start, end) of the clip.
 
     None = from the first frame / to the last. Times count from the first video frame. The result has
@@ -77,6 +77,8 @@ def decode_video_frames(path: str | Path, n: int, start: float | None = None,
     frames are decoded in one forward pass and picked by their position in the decoder's output,
     which is right for every container (avi stores no presentation timestamps). Long windows in
     containers with real timestamps (mp4/mov, mkv/webm, flv) seek to keyframes across gaps > 4 s.
+    `label_end` (s): where the utterance's labels say its segment ends; a video ending more than two
+    frames before it is a MediaError (`truncation.check_segment_end`).
     Returns uint8 (m, H, W, 3). Raises MediaError (no video stream, no frames, corrupt or truncated).
     """
     if n <= 0:
@@ -90,7 +92,10 @@ def decode_video_frames(path: str | Path, n: int, start: float | None = None,
             raise MediaError("no video stream")
         stream = container.streams.video[0]
         duration = container.duration / 1e6 if container.duration else None
+        rate = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
         if (start or end is not None) and duration is not None and duration > SEEK_FILE_SECONDS:
+            if label_end is not None:
+                check_segment_end(duration, label_end, 1.0 / rate)
             return decode_window(container, stream, n, start or 0.0, end)
         n_frames, pts, keyframes = _demux_index(container, stream)
         if not n_frames:
@@ -99,6 +104,8 @@ def decode_video_frames(path: str | Path, n: int, start: float | None = None,
         real_pts = bool(pts) and any(name in container.format.name for name in PTS_FORMATS)
         _check_complete(container, stream, n_frames, pts, tb, real_pts)
         times = frame_times(n_frames, pts, tb, stream, real_pts)
+        if label_end is not None:
+            check_segment_end(times[-1] + 1.0 / rate, label_end, 1.0 / rate)
         indices = window_indices(times, n, start, end)
         seek_gap = int(_SEEK_GAP_SECONDS / tb) if tb > 0 else 0
         long_gaps = (real_pts and len(keyframes) > 1 and len(indices) > 1
