@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from fdan.corpora.base import FACE_RULES, CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
+from fdan.corpora.fold_file import apply_fold_file
 from fdan.corpora.native import check_choice, files_with_suffix, find_dir, nested_hint, rel
 
 SESSIONS = 5
@@ -64,6 +65,7 @@ class IemocapImporter:
 
     labels: Literal["4class", "full"] = "4class"
     face: str = "speaker"
+    fold_file: str = ""  # folds from a file (fdan.corpora.fold_file), e.g. EmoBox's partition
     name: ClassVar[str] = "iemocap"
 
     def __post_init__(self) -> None:
@@ -96,7 +98,8 @@ class IemocapImporter:
                 skipped.append(Skip(f"Session{n}", f"session folder missing: fold {n - 1} has no utterances"))
                 continue
             self._scan_session(root, n, session, utts, skipped)
-        return ScanResult(corpus="iemocap", utterances=[replace(u, face_rule=self.face) for u in utts], skipped=skipped)
+        utts = [replace(u, face_rule=self.face) for u in utts]
+        return apply_fold_file(ScanResult(corpus="iemocap", utterances=utts, skipped=skipped), self.fold_file, root)
 
     def _scan_session(self, root: Path, n: int, session: Path, utts: list[Utterance], skipped: list[Skip]) -> None:
         labels_dir = _sub(session, "dialog", "EmoEvaluation")

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from fdan.corpora.base import FACE_RULES, CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
+from fdan.corpora.fold_file import apply_fold_file
 from fdan.corpora.csvtext import read_csv_table
 from fdan.corpora.native import check_choice, files_with_suffix, find_dir, rel
 
@@ -99,6 +100,7 @@ class MeldImporter:
     """MELD importer (module docstring); option `face`: "speaker" (default) | "largest"."""
 
     face: str = "speaker"
+    fold_file: str = ""  # folds from a file (fdan.corpora.fold_file), e.g. EmoBox's partition
     name: ClassVar[str] = "meld"
 
     def __post_init__(self) -> None:
@@ -120,7 +122,8 @@ class MeldImporter:
                 skipped.append(Skip(csv_name, f"{csv_name} not found: the {split} split is not imported{note}"))
                 continue
             self._scan_split(root, split, tables[split], folder, folder_name, utts, skipped)
-        return ScanResult(corpus="meld", utterances=[replace(u, face_rule=self.face) for u in utts], skipped=skipped)
+        utts = [replace(u, face_rule=self.face) for u in utts]
+        return apply_fold_file(ScanResult(corpus="meld", utterances=utts, skipped=skipped), self.fold_file, root)
 
     @staticmethod
     def _scan_split(root: Path, split: str, table_path: Path, folder: Path | None, folder_name: str,
