@@ -20,6 +20,7 @@ from rich.table import Table
 from fdan.config import FeatureConfig
 from fdan.corpora.base import CorpusError
 from fdan.features.cache import PrepareResult
+from fdan.features.face_detector import FaceDetectorError
 from harness.config.schema import ExperimentConfig
 from harness.run.prepare import run_prepare
 
@@ -67,7 +68,7 @@ def prepare(
     try:
         res = run_prepare(corpus, root, out, cfg, workers, cpus_per_task, files_per_task,
                           options=options, cache_root=cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR)
-    except (CorpusError, FileExistsError) as exc:
+    except (CorpusError, FaceDetectorError, FileExistsError) as exc:
         _fail(console, str(exc))
     console.print(summary_table(res, corpus, time.perf_counter() - start, cfg))
 
