@@ -7,8 +7,9 @@ it, and measures both versions on the same clips, each in its own child process 
 the package; the child prints which one it imported):
 
 - stages: CPU milliseconds per clip (default FeatureConfig: 8 face crops from the 3 s audio window,
-  128-bin log-Mel; mean over up to 4 clips after one warm-up clip) of decode audio, log-Mel, decode
-  the 8 frames, faces (detection + following + crops);
+  128-bin log-Mel; the median over the clips after a warm-up clip) of decode audio, log-Mel, decode
+  the 8 frames, faces (detection + following + crops); measured twice per version, alternating, and
+  the lower of the two kept (other processes only ever add time);
 - crops: each version's followed-face box in every sampled frame of every clip against the drawn
   face's true centre (skin-colour centroid): mean and max centre error in pixels, box side / face
   height;
@@ -122,7 +123,7 @@ def stages(root: Path) -> dict[str, object]:
 
     cfg = FeatureConfig()
     clips = sorted(root.glob("*.mp4"))
-    total: dict[str, float] = {}
+    per_clip: dict[str, list[float]] = {}
     errors, sides = [], []
     for i, path in enumerate(clips):
         times = {}
@@ -139,15 +140,15 @@ def stages(root: Path) -> dict[str, object]:
         t = time.process_time()
         face_crops(frames, cfg)
         times["faces (detect + crops)"] = time.process_time() - t
-        if 1 <= i <= 4:
+        if i >= 1 or len(clips) == 1:  # clip 0 warms the process up (lazy loads)
             for k, v in times.items():
-                total[k] = total.get(k, 0.0) + 1000 * v / min(4, len(clips) - 1)
+                per_clip.setdefault(k, []).append(1000 * v)
         boxes, _ = track_face(frames)
         for frame, box in zip(frames, boxes):
             cx, cy, height = true_centre(frame)
             errors.append(float(np.hypot(box[0] + box[2] / 2 - cx, box[1] + box[3] / 2 - cy)))
             sides.append(box[2] / height)
-    return {"fdan": fdan.__file__, "stages_ms": total, "crop_err_mean": float(np.mean(errors)),
+    return {"fdan": fdan.__file__, "stages_ms": {k: float(np.median(v)) for k, v in per_clip.items()}, "crop_err_mean": float(np.mean(errors)),
             "crop_err_max": float(np.max(errors)), "side_ratio": float(np.mean(sides)), "boxes": len(errors)}
 
 
@@ -187,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
               f"in {time.perf_counter() - t:.1f} s", flush=True)
         versions = {f"before ({args.baseline})": base, "now": REPO}
         load_before = os.getloadavg()
-        st = {name: child(path, "stages", str(root)) for name, path in versions.items()}
+        runs = [{name: child(path, "stages", str(root)) for name, path in versions.items()} for _ in range(2)]
+        st = runs[0]
+        for name in versions:
+            st[name]["stages_ms"] = {k: min(r[name]["stages_ms"][k] for r in runs) for k in st[name]["stages_ms"]}
         for name, s in st.items():
             print(f"{name}: fdan from {s['fdan']}")
         names = list(versions)
