@@ -141,8 +141,8 @@ def _check_complete(container: av.container.InputContainer, stream: av.video.str
     check_frame_count(n_frames, stream.frames)
     if not stream.frames and real_pts and tb > 0 and container.duration:
         rate = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
-        origin = stream.start_time or 0
-        found = (pts[-1] - origin) * tb + 1.0 / rate
+        # both from the container's start (a video stream starting after the audio is not short)
+        found = pts[-1] * tb + 1.0 / rate - (container.start_time or 0) / 1e6
         check_duration("video", found, container.duration / 1e6, 1.0 / rate)
 
 
