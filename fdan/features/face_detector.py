@@ -16,34 +16,22 @@ clips, tracking or corpora. Plugging another detector in:
 
 The registry maps `FeatureConfig.face_detector` to a factory; "haar" (OpenCV's bundled cascade,
 `fdan.features.haar`) is built in, "center" means no detector (centre crops). Importers never see
-the detector.
+the detector. The interface's types live in `fdan.features.detector_interface` (so that `haar` can
+use them without importing this registry) and are re-exported here.
 """
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable, Protocol
+from typing import Callable
 
-import numpy as np
+from fdan.features.detector_interface import Box, FaceDetector, FaceDetectorError
+from fdan.features.haar import HaarDetector
 
-Box = tuple[int, int, int, int]  # x, y, w, h in pixels
-
-
-class FaceDetector(Protocol):
-    grey: bool  # True: `detect` takes grey (H, W) images (the follower converts before scaling: cheaper)
-
-    def detect(self, image: np.ndarray, min_side: int, max_side: int | None) -> list[Box]:
-        """Frontal faces in a uint8 image, RGB (H, W, 3) or, for a `grey` detector, (H, W), whose box
-        side is in [min_side, max_side] pixels (max_side None: no upper bound), as (x, y, w, h) in the
-        image's pixels."""
-        ...
-
-
-class FaceDetectorError(RuntimeError):
-    """A detector that cannot be built (unknown name, missing model file): one message naming the fix."""
-
+__all__ = ["Box", "FaceDetector", "FaceDetectorError", "NO_DETECTOR", "get_detector", "known_detectors",
+           "register_detector"]
 
 NO_DETECTOR = "center"  # FeatureConfig.face_detector value meaning: no detection, centre crops
-_FACTORIES: dict[str, Callable[[], FaceDetector]] = {}
+_FACTORIES: dict[str, Callable[[], FaceDetector]] = {"haar": HaarDetector}
 
 
 def register_detector(name: str, factory: Callable[[], FaceDetector]) -> None:
@@ -55,15 +43,7 @@ def register_detector(name: str, factory: Callable[[], FaceDetector]) -> None:
 
 
 def known_detectors() -> list[str]:
-    _builtin()
     return sorted([*_FACTORIES, NO_DETECTOR])
-
-
-def _builtin() -> None:
-    if "haar" not in _FACTORIES:
-        from fdan.features.haar import HaarDetector
-
-        _FACTORIES["haar"] = HaarDetector
 
 
 @lru_cache(maxsize=8)
@@ -73,7 +53,6 @@ def get_detector(name: str) -> FaceDetector | None:
     Raises FaceDetectorError for an unknown name or a detector that cannot load its model."""
     if name == NO_DETECTOR:
         return None
-    _builtin()
     if name not in _FACTORIES:
         raise FaceDetectorError(f"unknown face detector {name!r}; known: {', '.join(known_detectors())} "
                                 "(register another with fdan.features.face_detector.register_detector)")

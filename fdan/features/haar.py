@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fdan.features.face_detector import Box, FaceDetectorError
+from fdan.features.detector_interface import Box, FaceDetectorError
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 CASCADE_ENV = "FDAN_HAAR_CASCADE"
