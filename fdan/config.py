@@ -30,8 +30,9 @@ class FeatureConfig(_Section):
     )
     n_frames: int = Field(8, gt=0, description="K face frames per utterance, sampled uniformly")
     face_size: int = Field(112, ge=16, description="face crops are resized to face_size x face_size")
-    face_detector: Literal["haar", "center"] = Field(
-        "haar", description="haar: OpenCV's bundled frontal-face cascade, centre-crop fallback; center: always centre crop"
+    face_detector: str = Field(
+        "haar", min_length=1, description="haar: OpenCV's bundled frontal-face cascade, centre-crop fallback; "
+        "center: always centre crop; or a name registered with fdan.features.face_detector.register_detector",
     )
     face_margin: float = Field(0.2, ge=0, description="box enlarged by this fraction on each side before cropping")
 

@@ -26,7 +26,8 @@ from fdan.corpora.base import CorpusError, CorpusImporter, get_importer
 
 # Bump when extraction changes in a way FeatureConfig does not capture, to invalidate old caches.
 # 2: faces from the audio window, one followed face, segments, mel_len.npy + face_mask.npy.
-FEATURE_VERSION = 2
+# 3: speaker-face rule and face_choice, banded/region face search, truncation checks, kept-with-note rows.
+FEATURE_VERSION = 3
 
 
 def resolve_importer(importer: str | CorpusImporter, options: Mapping[str, Any] | None = None) -> CorpusImporter:

@@ -9,6 +9,7 @@ from harness.cluster.resources import ResourcePlan
 from harness.config import ExperimentConfig
 from harness.errors import SweepError, SweepStalled
 from harness.results.columns import HEADS
+from harness.results.split_source import protocol_with_split
 from harness.trial.heldout import evaluate_remote
 from harness.tuning.collect import select, setting_columns, tidy_rows, trial_row
 from harness.tuning.seeds import chosen_seed, rerun_seeds
@@ -44,6 +45,7 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     key = cfg.protocol.selection_key
     # A transductive cross-corpus unit adapts on its own (unlabelled) test rows: the protocol says so.
     protocol = f"{cfg.protocol.name}+transductive" if unit.transductive else cfg.protocol.name
+    protocol = protocol_with_split(protocol, dirs[unit.source], dirs[unit.target])  # a fold file is named
     settings = {"method": cfg.train.method, "backbone": cfg.model.backbone,
                 "modalities": getattr(cfg.model, "modalities", ["audio", "face"])}
     rows = [{**trial_row(r, ids, key, protocol, cfg.train.epochs), **trial_marks(r, spec.executor),

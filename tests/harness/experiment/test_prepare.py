@@ -94,3 +94,18 @@ def test_bad_root_is_one_clear_error(tmp_path: Path, monkeypatch):
     assert res.exit_code == 2 and "unknown corpus importer" in res.output
     res = runner.invoke(app, ["prepare", "synth", str(tmp_path), "--n-mels", "4000"])
     assert res.exit_code == 2 and "n_mels" in res.output
+
+
+def test_missing_haar_cascade_is_one_clear_error(tmp_path: Path, monkeypatch):
+    """An OpenCV without the cascade file (OpenCV 5): exit 2 naming the fix, before Ray or any decoding."""
+    from fdan.features.face_detector import get_detector
+
+    monkeypatch.setattr(prep, "local_ray", lambda *a: pytest.fail("Ray started without a face detector"))
+    monkeypatch.setenv("FDAN_HAAR_CASCADE", str(tmp_path / "gone.xml"))
+    get_detector.cache_clear()
+    try:
+        res = CliRunner().invoke(app, ["prepare", "synth", str(tmp_path), "--workers", "2"])
+    finally:
+        get_detector.cache_clear()
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "gone.xml is missing" in res.output and "face_detector: center" in res.output
