@@ -119,3 +119,21 @@ def method_stats(systems: dict[str, pd.DataFrame], baseline: str | None = None, 
     table = pd.DataFrame(rows)
     table["p_holm"] = holm(table["p"].to_numpy())
     return table[list(STATS_COLUMNS)], skipped
+
+
+def stats_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Display form of :func:`method_stats`: percent differences with their 95 % interval, raw and Holm p."""
+    def pct(v: float) -> str:
+        return "–" if pd.isna(v) else f"{100 * v:+.2f}"
+
+    def pval(v: float) -> str:
+        return "–" if pd.isna(v) else f"{v:.3g}"
+
+    return pd.DataFrame({
+        "system vs baseline": [f"{s} vs {b}" for s, b in zip(table["system"], table["baseline"])],
+        "pair": table["pair"], "metric": table["metric"].str.upper(),
+        "rows / speakers": [f"{r} / {k}" for r, k in zip(table["n_rows"], table["n_speakers"])],
+        "Δ [95% CI]": [f"{pct(d)} [{pct(lo)}, {pct(hi)}]" for d, lo, hi in
+                       zip(table["delta"], table["ci_low"], table["ci_high"])],
+        "p": [pval(p) for p in table["p"]], "p (Holm)": [pval(p) for p in table["p_holm"]],
+    })
