@@ -34,7 +34,8 @@ OVERALL = "overall"
 PROTOCOL_NOTE = (
     "Test-set percentages of the trial selected per pair × fold: mean ± sample std (ddof=1) over folds "
     "(over folds × seeds when the chosen configuration was re-run with search.seeds); "
-    "\"± –\" means a single fold. Overall rows: mean over pairs ± std of the pair means. "
+    "\"± –\" means a single fold; [lo, hi] is the 95 % speaker-bootstrap interval (test speakers resampled, "
+    "seeds averaged). Overall rows: mean over pairs ± std of the pair means. "
     "Protocol difference: the paper column is the FDAN paper's reported within-corpus WAR / UAR "
     "(arXiv 2410.22023), which is the best test epoch of its public code — model selection on test data, "
     "with a single modality at test time. Our rows select the model on validation data and report the fused, "
@@ -192,9 +193,11 @@ def format_leaderboard(board: pd.DataFrame) -> pd.DataFrame:
     out["folds"] = board["folds"].astype(str)
     for h in HEADS:
         for m in METRICS:
-            out[f"{h} {METRIC_LABELS[m]}"] = [
-                mean_std_cell(mu, sd) for mu, sd in zip(board[f"{h}_{m}_mean"], board[f"{h}_{m}_std"])
-            ]
+            cells = [mean_std_cell(mu, sd) for mu, sd in zip(board[f"{h}_{m}_mean"], board[f"{h}_{m}_std"])]
+            if f"{h}_{m}_ci_low" in board:  # harness.report.speaker_interval: 95 % speaker-bootstrap interval
+                cells = [c if pd.isna(lo) else f"{c} [{lo:.1f}, {hi:.1f}]"
+                         for c, lo, hi in zip(cells, board[f"{h}_{m}_ci_low"], board[f"{h}_{m}_ci_high"])]
+            out[f"{h} {METRIC_LABELS[m]}"] = cells
     out["paper (WAR/UAR)"] = board["paper"].astype(str)
     return out.reset_index(drop=True)
 

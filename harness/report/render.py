@@ -9,8 +9,10 @@ import pandas as pd
 from harness.report.leaderboard import build_leaderboard, render_leaderboard_md
 from harness.report.plots import render_plots
 from harness.report.selection import selection_column, selection_label
+from harness.report.speaker_interval import speaker_intervals, with_intervals
 from harness.results.atomic import write_text
 from harness.results.io import load_results
+from harness.results.predictions import PREDICTIONS_FILE, load_predictions
 
 
 @dataclass
@@ -32,6 +34,8 @@ def render_report(out_dir: Path | str) -> Report:
     """
     results = load_results(out_dir)
     board = build_leaderboard(results.trials, results.config)
+    if (results.path / PREDICTIONS_FILE).is_file():
+        board = with_intervals(board, speaker_intervals(load_predictions(results.path)))
     plots, notes = render_plots(results.path, results.trials, results.confusions, results.config)
     metric_col = selection_column(results.trials)
     selection = selection_label(results.trials, metric_col) if metric_col else None
