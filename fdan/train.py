@@ -32,6 +32,7 @@ from fdan.model.dropout import dropout_disabled
 from fdan.model.tokenizers import source_standardisation
 from fdan.schedule import paper_lr_factor
 from fdan.target_stream import EmptyTargetLoaderError, TargetStream
+from fdan.target_use import reads_target
 from fdan.train_fit import FitHistory, fit, selection_score
 
 __all__ = [
@@ -197,9 +198,10 @@ def train_epoch(
 
     ``target_loader`` (cross-corpus): a loader or a :class:`TargetStream`; one target batch is drawn per
     source batch from a stream that persists across epochs (see fdan.target_stream). A target loader
-    that yields nothing raises :class:`EmptyTargetLoaderError`.
+    that yields nothing raises :class:`EmptyTargetLoaderError`. A run without a corpus term never touches
+    it (fdan.target_use.reads_target: no hidden AdaBN).
     """
-    targets = _target_stream(target_loader) if target_loader is not None else None
+    targets = _target_stream(target_loader) if target_loader is not None and reads_target(cfg) else None
     sums: dict[str, torch.Tensor] = {}
     n = 0
     for batch in loader:

@@ -51,6 +51,7 @@ def fit(
 ) -> FitHistory:
     """Train for up to ``cfg.epochs``; the model ends in its best validation state. Returns the history."""
     from fdan.alignment import attach_alignment
+    from fdan.target_use import reads_target
     from fdan.train import TargetStream, build_optimizer, build_scheduler, evaluate, prepare_model, train_epoch
 
     model = prepare_model(model, device)
@@ -58,7 +59,7 @@ def fit(
     optimizer = build_optimizer(model, cfg)
     total_steps = cfg.epochs * len(train_loader)  # type: ignore[arg-type]
     scheduler = build_scheduler(optimizer, cfg, total_steps)
-    stream = TargetStream(target_loader) if target_loader is not None else None
+    stream = TargetStream(target_loader) if target_loader is not None and reads_target(cfg) else None
     history, step = FitHistory(), 0
     best_state: dict[str, torch.Tensor] | None = None
     for epoch in range(1, cfg.epochs + 1):

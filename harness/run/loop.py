@@ -140,7 +140,7 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
 
     train_loader = backend.prepare_loader(loader(unit["source_dir"], unit["train_idx"], True, True, 0))
     target_loader = None
-    if unit["adapt_idx"]:  # cross-corpus: unlabelled target rows (label -1), never their labels
+    if unit["adapt_idx"] and reads_target(train_cfg):  # cross-corpus with a corpus term: unlabelled target rows
         target_loader = backend.prepare_loader(loader(unit["target_dir"], unit["adapt_idx"], False, True, 1))
     # Every rank evaluates the whole validation / test set; only rank 0's report reaches Tune.
     val_loader = loader(unit["source_dir"], unit["val_idx"], True, False, 0)
