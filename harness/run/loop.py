@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from fdan.alignment import attach_alignment
 from fdan.config import ModelConfig, TrainConfig
+from fdan.target_use import reads_target
 from fdan.train import build_optimizer, build_scheduler, seed_everything, train_epoch
 from harness.run.checkpoint import (
     CHECKPOINT_FILE, load_checkpoint, restore_rng, rng_state, save_checkpoint, set_loader_epoch,
