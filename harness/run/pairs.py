@@ -21,6 +21,7 @@ import pandas as pd
 
 from fdan.corpora.base import CANONICAL_LABELS
 from harness.config import ExperimentConfig
+from harness.run.validation_split import ValidationSplitError, carve_validation
 
 ARROW = "→"
 
@@ -97,14 +98,11 @@ def _idx(frame: pd.DataFrame) -> tuple[int, ...]:
 
 
 def _carve_val(frame: pd.DataFrame, n_val: int, rotate: int, what: str) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
-    """Split `frame` by speaker into (train, val); `n_val` validation speakers, chosen by rotation."""
-    speakers = sorted(frame["speaker"].astype(str).unique())
-    if len(speakers) <= n_val:
-        raise PairError(f"{what}: {len(speakers)} training speaker(s) cannot give {n_val} validation speaker(s) and keep one for training")
-    start = rotate % len(speakers)
-    val = tuple((speakers + speakers)[start:start + n_val])
-    is_val = frame["speaker"].astype(str).isin(val)
-    return frame[~is_val], frame[is_val], val
+    """Split `frame` into (train, val) by speaker (whole sessions for IEMOCAP): harness.run.validation_split."""
+    try:
+        return carve_validation(frame, n_val, rotate, what)
+    except ValidationSplitError as exc:
+        raise PairError(str(exc)) from None
 
 
 def _source_split(frame: pd.DataFrame, n_val: int, rotate: int, what: str) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
