@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from fdan.selection.iwv import _check
+from fdan.selection.iwv import check_losses_and_weights
 
 
 def dev_risk(losses: np.ndarray, weights: np.ndarray) -> float:
     """``R_DEV`` of per-row losses ``ℓ`` ``(n,)`` and density-ratio weights ``w`` ``(n,)``."""
-    ell, w = _check(losses, weights)
+    ell, w = check_losses_and_weights(losses, weights)
     weighted = w * ell
     var = float(np.var(w, ddof=1)) if len(w) > 1 else 0.0
     eta = 0.0 if var <= 0 else -float(np.cov(np.vstack([weighted, w]), ddof=1)[0, 1]) / var

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def _check(losses: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def check_losses_and_weights(losses: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float64 vectors of one non-empty length, else ValueError."""
     ell, w = np.asarray(losses, dtype=np.float64).ravel(), np.asarray(weights, dtype=np.float64).ravel()
     if ell.shape != w.shape or len(ell) == 0:
         raise ValueError(f"losses and weights must be non-empty and of one length; got {ell.shape}, {w.shape}")
@@ -18,5 +19,5 @@ def _check(losses: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def iwv_risk(losses: np.ndarray, weights: np.ndarray) -> float:
     """``mean(w · ℓ)`` over the source-validation rows."""
-    ell, w = _check(losses, weights)
+    ell, w = check_losses_and_weights(losses, weights)
     return float(np.mean(w * ell))

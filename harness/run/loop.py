@@ -31,6 +31,7 @@ from harness.run.checkpoint import (
 )
 from harness.run.faults import maybe_fail, maybe_hold
 from harness.run.modality_eval import evaluate_heads
+from harness.run.selection_epoch import EpochSelection
 
 
 class Backend(Protocol):
@@ -146,6 +147,7 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
     # Every rank evaluates the whole validation / test set; only rank 0's report reaches Tune.
     val_loader = loader(unit["source_dir"], unit["val_idx"], True, False, 0)
     test_loader = loader(unit["target_dir"], unit["test_idx"], True, False, 0) if config["protocol"] == "paper" else None
+    selection = EpochSelection.create(config, loader, val_loader, device, train_cfg.amp)  # cross-corpus rules
 
     model = build_model(model_cfg, len(labels)).to(device)
     # train.method's own parameters (DANN's discriminators) join the model: optimised, moved, checkpointed with it
@@ -182,6 +184,9 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
                                    "attempt_start_epoch": start_epoch,  # > 1: this attempt resumed a checkpoint
                                    "unit_key": unit.get("key")}  # checked against its unit (harness.run.unit)
         metrics.update(eval_metrics("val", evaluate_heads(plain, val_loader, len(labels), device, amp=train_cfg.amp)))
+        if selection is not None:  # sel_<rule> per protocol.cross_selection (harness.run.selection_epoch)
+            metrics.update(selection.scores(plain, metrics, lambda dl: evaluate_heads(plain, dl, len(labels), device,
+                                                                                      amp=train_cfg.amp)))
         if test_loader is not None:
             metrics.update(eval_metrics("test", evaluate_heads(plain, test_loader, len(labels), device, amp=train_cfg.amp)))
         # improved: the selection score reached its best so far (ties count: the later epoch is kept, as Ray does)

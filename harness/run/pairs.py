@@ -42,6 +42,7 @@ class WorkUnit:
     val_idx: tuple[int, ...]
     test_idx: tuple[int, ...]
     adapt_idx: tuple[int, ...] = ()
+    target_val_idx: tuple[int, ...] = ()  # labelled target validation speakers (target_oracle rule only), ⊂ adapt_idx
     val_speakers: tuple[str, ...] = field(default=())
     test_speakers: tuple[str, ...] = field(default=())
     n_dropped: int = 0  # rows of the pair's corpora outside its shared label space (reported, not silent)
@@ -152,8 +153,14 @@ def expand_pair(cfg: ExperimentConfig, source: str, target: str, manifests: dict
     else:
         parts = _test_parts(tgt, cfg)
     for fold, rest, test in parts:
+        target_val = ()
+        if "target_oracle" in cfg.protocol.cross_selection:
+            if cfg.pairs.cross_folds == "none":
+                raise PairError(f"{what}: the target_oracle rule needs labelled target speakers outside the test rows; "
+                                "pairs.cross_folds: none tests on every target row")
+            target_val = _idx(_carve_val(rest, n_val, max(fold, 0), f"{what} target fold {fold}")[1])
         units.append(WorkUnit(source, target, fold, labels, _idx(train), _idx(val), _idx(test),
-                              adapt_idx=_idx(rest), val_speakers=val_spk, test_speakers=_speakers(test),
+                              adapt_idx=_idx(rest), target_val_idx=target_val, val_speakers=val_spk, test_speakers=_speakers(test),
                               n_dropped=dropped, transductive=cfg.pairs.cross_folds == "none"))
     if not units:
         raise PairError(f"{what}: the target has no test fold or test split left (check pairs.folds)")

@@ -104,7 +104,7 @@ def run_trial(config: dict[str, Any], payload: dict[str, Any]) -> None:
     plan = payload["plan"]
     loop_config = {"model": model_cfg, "train": train_cfg, "unit": payload["unit"],
                    "protocol": payload["protocol"], "torch_threads": plan["torch_threads"],
-                   "selection_key": payload["selection_key"]}
+                   "selection_key": payload["selection_key"], "selection": payload.get("selection")}
     if payload.get("executor", "train") == "tune":
         from harness.run.loop import run_epochs
 

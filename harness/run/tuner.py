@@ -23,6 +23,7 @@ from harness.config.search_space import decode, tune_space
 from harness.run.collect import TrialRecord, clean_history
 from harness.run.errors import SweepError, SweepInterrupted
 from harness.run.pairs import WorkUnit
+from harness.run.selection_rules import scored_rules, unit_selection_key
 
 
 def trial_payload(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan,
@@ -47,11 +48,14 @@ def trial_payload(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], 
         # they are touched once, after selection, by harness.run.heldout.
         "unit": {"key": unit.key, "labels": list(unit.labels), "train_idx": list(unit.train_idx),
                  "val_idx": list(unit.val_idx), "adapt_idx": list(unit.adapt_idx),
+                 "target_val_idx": list(unit.target_val_idx),
                  "test_idx": list(unit.test_idx) if cfg.protocol.name == "paper" else [],
                  "source_dir": str(dirs[unit.source]), "target_dir": str(dirs[unit.target])},
         "protocol": cfg.protocol.name, "plan": plan.as_dict(), "experiment": cfg.name,
         "max_failures": cfg.resources.max_failures,
-        **storage_fields(experiment_storage(cfg)), "selection_key": cfg.protocol.selection_key,
+        **storage_fields(experiment_storage(cfg)), "selection_key": unit_selection_key(cfg, unit),
+        "selection": {"rules": scored_rules(cfg, unit), "head": cfg.protocol.selection_head,
+                      "metric": cfg.protocol.selection_metric},
     }
 
 
@@ -115,7 +119,7 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, payload: dict, plan: Reso
                              "pass --resume to continue it")
         return tune.Tuner.restore(path, trainable=trainable, resume_unfinished=True, resume_errored=True,
                                   storage_filesystem=storage.filesystem)
-    key = cfg.protocol.selection_key
+    key = unit_selection_key(cfg, unit)
     searching = search and bool(cfg.search.space)
     samples = expected_trials(cfg, search)
     grid = searching and is_grid(cfg, search)

@@ -10,6 +10,7 @@ from harness.results.columns import HEADS
 from harness.run.collect import select, setting_columns, tidy_rows, trial_row
 from harness.run.errors import SweepError, SweepStalled
 from harness.run.pairs import WorkUnit
+from harness.run.selection_rules import protocol_label, unit_selection_key
 from harness.run.tuner import build_tuner, expected_trials, tune_name, trial_marks, trial_payload, trial_records
 
 
@@ -39,9 +40,9 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     check_trials_ran_unit(records, unit.key)
     ids = {"experiment": cfg.name, "pair": unit.pair, "source": unit.source, "target": unit.target, "fold": unit.fold,
            "variant": unit.variant}
-    key = cfg.protocol.selection_key
-    # A transductive cross-corpus unit adapts on its own (unlabelled) test rows: the protocol says so.
-    protocol = f"{cfg.protocol.name}+transductive" if unit.transductive else cfg.protocol.name
+    key = unit_selection_key(cfg, unit)
+    # the rule that selected (harness.run.selection_rules); a transductive unit adapts on its own test rows
+    protocol = protocol_label(cfg, unit)
     settings = {"method": cfg.train.method, "backbone": cfg.model.backbone,
                 "modalities": getattr(cfg.model, "modalities", ["audio", "face"])}
     rows = [{**trial_row(r, ids, key, protocol, cfg.train.epochs), **trial_marks(r, payload["executor"]),
