@@ -27,6 +27,8 @@ PAPER_BASELINES: dict[tuple[str, str], tuple[float, float]] = {
     ("meld", "resnet18"): (58.68, 59.80), ("meld", "resnet34"): (63.82, 63.10), ("meld", "resnet50"): (61.02, 60.31),
     ("meld", "vgg16"): (50.31, 49.51), ("meld", "vgg19"): (54.53, 54.08),
 }
+# Speakers the paper trained on per fold where ours may differ (SAVEE leave-one-speaker-out without validation)
+PAPER_TRAIN_SPEAKERS: dict[str, int] = {"savee": 3}
 BOTH_MODALITIES = "audio+face"
 DASH = "–"
 OVERALL = "overall"
@@ -127,6 +129,9 @@ def build_leaderboard(trials: pd.DataFrame, config: dict | None = None) -> pd.Da
     pairs["method"], pairs["modalities"] = ends["method"], ends["modalities"]
     pairs["paper"] = [paper_cell(*row) for row in ends[["source", "target", "method", "modalities", "backbone"]]
                       .itertuples(index=False)]
+    if "n_train_speakers" in selected:  # say so where our folds train on fewer speakers than the paper's
+        ours = selected.groupby(group, sort=True)["n_train_speakers"].agg(lambda v: pd.to_numeric(v, errors="coerce").min())
+        pairs["paper"] = [_with_train_speakers(cell, src, n) for cell, src, n in zip(pairs["paper"], ends["source"], ours)]
     pairs = pairs.reset_index()
     pairs = pairs.assign(_order=pairs["kind"].map({"within": 0, "cross": 1}), _variant=pairs["variant"].map(order))
     pairs = pairs.sort_values(["protocol", "_variant", "_order", "pair"])
@@ -142,6 +147,13 @@ def build_leaderboard(trials: pd.DataFrame, config: dict | None = None) -> pd.Da
     overall["_variant"] = overall["variant"].map(order)
     rows = pd.concat([pairs, overall], ignore_index=True).sort_values(["protocol", "_variant", "_order"], kind="stable")
     return rows[columns].astype({"folds": int}).reset_index(drop=True)
+
+
+def _with_train_speakers(cell: str, source: str, ours: float) -> str:
+    paper = PAPER_TRAIN_SPEAKERS.get(str(source).strip().lower())
+    if cell == DASH or paper is None or pd.isna(ours) or int(ours) == paper:
+        return cell
+    return f"{cell} (paper: {paper} training speakers, ours {int(ours)})"
 
 
 def _one_selected_per_unit(selected: pd.DataFrame, unit: list[str]) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.report.leaderboard import build_leaderboard, render_leaderboard_md
+from harness.report.leaderboard import build_leaderboard, markdown_table, render_leaderboard_md
 from harness.report.plots import render_plots
+from harness.report.rule_choices import rule_choices
 from harness.report.selection import selection_column, selection_label
 from harness.report.speaker_interval import speaker_intervals, with_intervals
 from harness.results.atomic import write_text
@@ -41,5 +42,11 @@ def render_report(out_dir: Path | str) -> Report:
     selection = selection_label(results.trials, metric_col) if metric_col else None
     text = render_leaderboard_md(board, results.config, experiment=results.experiment, selection=selection,
                                  plots=plots, notes=notes)
+    choices = rule_choices(results.metrics)
+    if not choices.empty:  # protocol.cross_selection: what each rule picks, side by side
+        text += ("\n## Cross-corpus selection rules\n\nPer unit, the trial and epoch each rule picks (highest score; "
+                 "risks and entropies negated) with the labelled source- and target-validation scores there "
+                 "(target_oracle: an upper bound, never a method). Test rows: only the primary rule's pick.\n\n"
+                 + markdown_table(choices.round(4)) + "\n")
     write_text(results.path / "leaderboard.md", text)
     return Report(path=results.path, experiment=results.experiment, board=board, plots=plots, notes=notes)

@@ -44,6 +44,7 @@ class WorkUnit:
     adapt_idx: tuple[int, ...] = ()
     target_val_idx: tuple[int, ...] = ()  # labelled target validation speakers (target_oracle rule only), ⊂ adapt_idx
     val_speakers: tuple[str, ...] = field(default=())
+    train_speakers: int = 0  # how many speakers the model trains on (the leaderboard states it beside the paper's)
     test_speakers: tuple[str, ...] = field(default=())
     n_dropped: int = 0  # rows of the pair's corpora outside its shared label space (reported, not silent)
     transductive: bool = False  # cross_folds: none — the unlabelled adaptation rows are the test rows
@@ -143,7 +144,7 @@ def expand_pair(cfg: ExperimentConfig, source: str, target: str, manifests: dict
         for fold, rest, test in _test_parts(src, cfg):
             train, val, val_spk = _source_split(rest, n_val, max(fold, 0), f"{what} fold {fold}")
             units.append(WorkUnit(source, target, fold, labels, _idx(train), _idx(val), _idx(test),
-                                  val_speakers=val_spk, test_speakers=_speakers(test), n_dropped=dropped))
+                                  val_speakers=val_spk, train_speakers=int(train["speaker"].nunique()), test_speakers=_speakers(test), n_dropped=dropped))
         if not units:
             raise PairError(f"{what}: no test fold or test split left (check pairs.folds)")
         return units
@@ -160,7 +161,8 @@ def expand_pair(cfg: ExperimentConfig, source: str, target: str, manifests: dict
                                 "pairs.cross_folds: none tests on every target row")
             target_val = _idx(_carve_val(rest, n_val, max(fold, 0), f"{what} target fold {fold}")[1])
         units.append(WorkUnit(source, target, fold, labels, _idx(train), _idx(val), _idx(test),
-                              adapt_idx=_idx(rest), target_val_idx=target_val, val_speakers=val_spk, test_speakers=_speakers(test),
+                              adapt_idx=_idx(rest), target_val_idx=target_val, val_speakers=val_spk,
+                              train_speakers=int(train["speaker"].nunique()), test_speakers=_speakers(test),
                               n_dropped=dropped, transductive=cfg.pairs.cross_folds == "none"))
     if not units:
         raise PairError(f"{what}: the target has no test fold or test split left (check pairs.folds)")

@@ -51,7 +51,7 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     for row in rows:
         row.update(selected=False, labels="|".join(unit.labels), n_train=len(unit.train_idx),
                    n_val=len(unit.val_idx), n_test=len(unit.test_idx), n_adapt=len(unit.adapt_idx),
-                   n_dropped=unit.n_dropped)
+                   n_dropped=unit.n_dropped, n_train_speakers=unit.train_speakers)
     summary: dict[str, Any] = {"key": unit.key, "trials": rows, "metrics": metrics, "confusions": [], "failed": None}
     errored = [r for r in rows if r["status"] == "error"]
     chosen = None if errored else select(rows)
