@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 
 from harness.results.columns import HEADS, METRICS
+
+ORACLE_SUFFIX = " (oracle)"  # harness.run.pairs.ORACLE_SUFFIX: pairs.oracle units (report never imports run)
 from harness.results.errors import ResultsError
 
 METRIC_LABELS: dict[str, str] = {"war": "WAR", "uar": "UAR", "macro_f1": "macro-F1"}
@@ -125,7 +127,8 @@ def build_leaderboard(trials: pd.DataFrame, config: dict | None = None) -> pd.Da
     pairs["n_classes"] = per_fold.groupby(group, sort=True)["n_classes"].agg(_span)
     ends = selected.groupby(group, sort=True)[["source", "target", "method", "modalities", "backbone"]].first()
     pairs["folds"] = per_fold.groupby(group, sort=True)["fold"].nunique()
-    pairs["kind"] = ["within" if str(s) == str(t) else "cross" for s, t in zip(ends["source"], ends["target"])]
+    pairs["kind"] = ["oracle" if str(p).endswith(ORACLE_SUFFIX) else "within" if str(s) == str(t) else "cross"
+                     for p, s, t in zip(ends.index.get_level_values("pair"), ends["source"], ends["target"])]
     pairs["method"], pairs["modalities"] = ends["method"], ends["modalities"]
     pairs["paper"] = [paper_cell(*row) for row in ends[["source", "target", "method", "modalities", "backbone"]]
                       .itertuples(index=False)]
@@ -133,7 +136,7 @@ def build_leaderboard(trials: pd.DataFrame, config: dict | None = None) -> pd.Da
         ours = selected.groupby(group, sort=True)["n_train_speakers"].agg(lambda v: pd.to_numeric(v, errors="coerce").min())
         pairs["paper"] = [_with_train_speakers(cell, src, n) for cell, src, n in zip(pairs["paper"], ends["source"], ours)]
     pairs = pairs.reset_index()
-    pairs = pairs.assign(_order=pairs["kind"].map({"within": 0, "cross": 1}), _variant=pairs["variant"].map(order))
+    pairs = pairs.assign(_order=pairs["kind"].map({"within": 0, "cross": 1, "oracle": 1}), _variant=pairs["variant"].map(order))
     pairs = pairs.sort_values(["protocol", "_variant", "_order", "pair"])
     by = ["protocol", "variant", "kind"]  # overall rows per kind: within- and cross-corpus never mixed
     overall = _mean_std(pairs.rename(columns=lambda c: f"pair_{c[:-5]}" if c.endswith("_mean") else c), by, "pair_")
@@ -143,7 +146,7 @@ def build_leaderboard(trials: pd.DataFrame, config: dict | None = None) -> pd.Da
     overall["modalities"] = pairs.groupby(by)["modalities"].first()
     overall = overall.reset_index()
     overall = overall.assign(pair=[f"{OVERALL} ({k})" for k in overall["kind"]], paper=DASH,
-                             _order=overall["kind"].map({"within": 2, "cross": 3}))
+                             _order=overall["kind"].map({"within": 2, "cross": 3, "oracle": 4}))
     overall["_variant"] = overall["variant"].map(order)
     rows = pd.concat([pairs, overall], ignore_index=True).sort_values(["protocol", "_variant", "_order"], kind="stable")
     return rows[columns].astype({"folds": int}).reset_index(drop=True)

@@ -24,6 +24,7 @@ from harness.config import ExperimentConfig
 from harness.run.validation_split import ValidationSplitError, carve_validation
 
 ARROW = "→"
+ORACLE_SUFFIX = " (oracle)"  # pairs.oracle units: trained on labelled target speakers, the ceiling of their pair
 
 
 class PairError(ValueError):
@@ -49,6 +50,7 @@ class WorkUnit:
     n_dropped: int = 0  # rows of the pair's corpora outside its shared label space (reported, not silent)
     transductive: bool = False  # cross_folds: none — the unlabelled adaptation rows are the test rows
     variant: str = ""  # harness.config.variants name ("" without variants); part of the key
+    oracle_for: str = ""  # pairs.oracle: the cross pair's source corpus this target-trained ceiling unit stands beside
 
     @property
     def cross(self) -> bool:
@@ -56,13 +58,15 @@ class WorkUnit:
 
     @property
     def pair(self) -> str:
-        return pair_name(self.source, self.target)
+        name = pair_name(self.source, self.target) if not self.oracle_for else pair_name(self.oracle_for, self.target)
+        return f"{name}{ORACLE_SUFFIX}" if self.oracle_for else name
 
     @property
     def key(self) -> str:
         """File-safe, deterministic id: `synth-studio->synth-street__fold0` (Tune experiment names),
         `...__fold0__<variant>` for a variant."""
-        key = f"{pair_name(self.source, self.target, safe=True)}__fold{self.fold if self.fold >= 0 else 'split'}"
+        ends = (self.oracle_for, self.target) if self.oracle_for else (self.source, self.target)
+        key = f"{pair_name(*ends, safe=True)}{'__oracle' if self.oracle_for else ''}__fold{self.fold if self.fold >= 0 else 'split'}"
         return f"{key}__{self.variant}" if self.variant else key
 
     @property
@@ -166,7 +170,26 @@ def expand_pair(cfg: ExperimentConfig, source: str, target: str, manifests: dict
                               n_dropped=dropped, transductive=cfg.pairs.cross_folds == "none"))
     if not units:
         raise PairError(f"{what}: the target has no test fold or test split left (check pairs.folds)")
+    if cfg.pairs.oracle:
+        units += _oracle_units(cfg, units, tgt, n_val, what)
     return units
+
+
+def _oracle_units(cfg: ExperimentConfig, cross: list[WorkUnit], tgt: pd.DataFrame, n_val: int,
+                  what: str) -> list[WorkUnit]:
+    """pairs.oracle: per cross unit, one trained on the labelled target speakers outside its test fold (validation
+    speakers carved from them), tested on the same held-out rows, in the pair's label space: the ceiling."""
+    if cfg.pairs.cross_folds == "none":
+        raise PairError(f"{what}: pairs.oracle needs target folds (labelled target speakers outside the test rows); "
+                        "pairs.cross_folds: none tests on every target row")
+    out = []
+    for unit in cross:
+        rest = tgt.drop(index=list(unit.test_idx))
+        train, val, val_spk = _source_split(rest, n_val, max(unit.fold, 0), f"{what} oracle fold {unit.fold}")
+        out.append(WorkUnit(unit.target, unit.target, unit.fold, unit.labels, _idx(train), _idx(val), unit.test_idx,
+                            val_speakers=val_spk, train_speakers=int(train["speaker"].nunique()),
+                            test_speakers=unit.test_speakers, n_dropped=unit.n_dropped, oracle_for=unit.source))
+    return out
 
 
 def _speakers(frame: pd.DataFrame) -> tuple[str, ...]:

@@ -34,3 +34,15 @@ def test_leaderboard_states_training_speakers_beside_the_paper_column():
     assert board.loc[0, "paper"] == "86.66 / 86.19 (paper: 3 training speakers, ours 2)"
     board = build_leaderboard(pd.DataFrame([{**row, "fold": 0, "trial_id": "t", "n_train_speakers": 3}]))
     assert board.loc[0, "paper"] == "86.66 / 86.19"
+
+
+def test_oracle_rows_are_their_own_kind_beside_their_pair():
+    from harness.report.leaderboard import build_leaderboard
+
+    base = {"protocol": "speaker-independent", "selected": True, "fold": 0,
+            **{f"test_{h}_{m}": 0.5 for h in ("fused", "audio", "face") for m in ("war", "uar", "macro_f1")}}
+    trials = pd.DataFrame([{**base, "pair": "a→b", "source": "a", "target": "b", "trial_id": "t1"},
+                           {**base, "pair": "a→b (oracle)", "source": "b", "target": "b", "trial_id": "t2"}])
+    board = build_leaderboard(trials)
+    assert list(zip(board["pair"], board["kind"])) == [("a→b", "cross"), ("a→b (oracle)", "oracle"),
+                                                       ("overall (cross)", "cross"), ("overall (oracle)", "oracle")]

@@ -53,3 +53,23 @@ def test_cross_selection_rules_are_checked():
         ProtocolConfig(cross_selection=["source_val", "magic"])
     with pytest.raises(ValueError, match="unknown or repeated"):
         ProtocolConfig(cross_selection=["snd", "snd"])
+
+
+def test_oracle_units_train_on_labelled_target_speakers_and_test_on_the_same_fold():
+    from harness.run.pairs import ORACLE_SUFFIX
+
+    src = _manifest("crema", [f"c{i}" for i in range(6)], list(range(6)))
+    tgt = _manifest("savee", [f"s{i}" for i in range(5)], list(range(5)))
+    cfg = validate_config({"name": "x", "corpora": {c: {"importer": "synth", "root": f"/{c}"} for c in ("crema", "savee")},
+                           "pairs": {"cross": [{"source": "crema", "target": "savee"}], "oracle": True, "max_folds": 2},
+                           "protocol": {"cross_selection": ["snd", "target_oracle"]}})
+    units = expand_units(cfg, {"crema": src, "savee": tgt})
+    cross, oracle = [u for u in units if not u.oracle_for], [u for u in units if u.oracle_for]
+    assert len(cross) == len(oracle) == 2
+    for c, o in zip(cross, oracle):
+        assert o.pair == f"crema→savee{ORACLE_SUFFIX}" and o.key == f"crema->savee__oracle__fold{c.fold}"
+        assert o.test_idx == c.test_idx and (o.source, o.target) == ("savee", "savee") and not o.cross
+        train_spk = set(tgt.loc[list(o.train_idx), "speaker"])
+        assert not train_spk & set(c.test_speakers) and o.train_speakers == len(train_spk) == 2
+        # target_oracle: labelled target validation speakers, among the adaptation rows, never the test fold
+        assert c.target_val_idx and set(c.target_val_idx) <= set(c.adapt_idx) and not set(c.target_val_idx) & set(c.test_idx)
