@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from fdan.amp import amp_autocast
-from fdan.evaluation import HEADS, model_inputs, to_device
+from fdan.evaluation.evaluate import HEADS, model_inputs, to_device
+from fdan.training.amp import amp_autocast
 
 FEATURES = {"fused": "fused_feat", "audio": "audio_feat", "face": "face_feat"}
 

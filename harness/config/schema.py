@@ -89,7 +89,7 @@ class SearchConfig(_Section):
     seed: int = 0
     seeds: list[int] = Field(
         default_factory=list, description="train the configuration chosen per unit again with each of these train.seed "
-        "values and test it (harness.run.seeds): leaderboard cells become mean ± std over folds x seeds",
+        "values and test it (harness.tuning.seeds): leaderboard cells become mean ± std over folds x seeds",
     )
     asha: AshaConfig = Field(default_factory=AshaConfig)
 
@@ -112,7 +112,7 @@ class ResourcesConfig(_Section):
         "with a clear message (resources that died); None waits forever")
     concurrent_units: Literal["auto"] | int = Field(
         "auto", description="(pair x fold) units run side by side, their trial slots shared "
-        "(harness.run.lanes): auto = as many as the cluster has trial slots (at most the units); 1 = one "
+        "(harness.experiment.lanes): auto = as many as the cluster has trial slots (at most the units); 1 = one "
         "unit after another")
 
     @field_validator("concurrent_units", mode="before")
@@ -147,7 +147,7 @@ class ProtocolConfig(_Section):
         "paper: best test epoch (model selection on the test set, only for comparison with the paper)",
     )
     val_speakers: int = Field(2, ge=1, description="training speakers carved out as validation speakers: at most n - 2 "
-                              "of n (two keep training), whole sessions for IEMOCAP (harness.run.validation_split)")
+                              "of n (two keep training), whole sessions for IEMOCAP (harness.experiment.validation_split)")
     cross_selection: list[str] = Field(
         default_factory=lambda: ["source_val"], min_length=1,
         description="cross-corpus model-selection rules, the first one primary (fdan.selection.RULES): source_val, iwv, "

@@ -1,7 +1,7 @@
 """What every cross-corpus selection rule would pick, side by side, from one sweep's per-epoch records.
 
 Trials record each rule's score per epoch (`metrics` rows with split `selection`, metric = the rule;
-harness.run.selection_epoch). Per unit (variant, pair, fold) and rule this picks the (trial, epoch) with
+harness.trial.selection_epoch). Per unit (variant, pair, fold) and rule this picks the (trial, epoch) with
 the highest score (ties: the later epoch, as Ray keeps it) and shows, at that pick, the labelled
 source-validation score (`source_val`) and, where recorded, the labelled target-validation score
 (`target_oracle`, an upper bound): how far each label-free rule's choice is from the oracle's, without
