@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-import fdan.corpora.synth  # noqa: F401  (registers the importer)
 from fdan.config import FeatureConfig
+import fdan.corpora.synth  # noqa: F401  (registers the importer)
 from fdan.corpora.synth import EMOTIONS, generate
 from fdan.features.cache import FeatureSet, prepare_corpus
 

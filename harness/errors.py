@@ -1,9 +1,15 @@
-"""Why a run stops: a clash or bad input (`SweepError`), a unit with no usable trial (`SweepFailed`),
-an interruption that `--resume` continues (`SweepInterrupted`)."""
+"""Why a run stops: bad input (`InputError`: the CLI exits 2), a clash or bad input of the sweep itself
+(`SweepError`), a unit with no usable trial (`SweepFailed`), an interruption that `--resume` continues
+(`SweepInterrupted`). A leaf module: every layer of the harness may raise these."""
 from __future__ import annotations
 
 
-class SweepError(RuntimeError):
+class InputError(Exception):
+    """Input the user fixes (a config, a corpus root, a cluster address, a results directory, resources): its
+    message says what and how. The CLI catches this one base class, prints the message and exits with 2."""
+
+
+class SweepError(InputError, RuntimeError):
     """A sweep that cannot start or continue; the message says why and what to do."""
 
 

@@ -31,8 +31,8 @@ import torch
 from torch import Tensor, nn
 
 from fdan.alignment.scale import term_gain
-from fdan.config import TrainConfig
 from fdan.alignment.methods import AlignmentMethod, KernelMethod, corpus_method_name, create_method, method_class
+from fdan.config import TrainConfig
 
 __all__ = ["Alignment", "attach_alignment", "alignment_of", "without_alignment", "ALIGNMENT_KEY"]
 
@@ -115,11 +115,9 @@ def attach_alignment(model: nn.Module, cfg: TrainConfig) -> Alignment:
     return align
 
 
-_DEFAULTS: dict[tuple[int, str], Alignment] = {}
-
-
 def alignment_of(model: nn.Module, cfg: TrainConfig) -> Alignment:
-    """The attached alignment; for a model without one, a parameter-free one built from ``cfg`` (cached).
+    """The attached alignment; for a model without one, a parameter-free one built from ``cfg`` (a few small
+    modules, built per call rather than kept in a process-wide cache).
 
     A method with parameters (DANN) must be attached (:func:`attach_alignment`), else its discriminator
     would never be optimised: ValueError."""
@@ -127,15 +125,11 @@ def alignment_of(model: nn.Module, cfg: TrainConfig) -> Alignment:
     attached = getattr(net, ALIGNMENT_KEY, None)
     if isinstance(attached, Alignment):
         return attached
-    key = (id(net), cfg.model_dump_json())
-    if key not in _DEFAULTS:
-        align = Alignment(cfg, int(net.cfg.adapt_dim), int(net.cfg.num_classes))
-        if align.has_parameters():
-            raise ValueError(f"train.method {cfg.method!r} has parameters: call fdan.alignment.scopes.attach_alignment(model, cfg) "
-                             "before building the optimizer")
-        _DEFAULTS.clear()
-        _DEFAULTS[key] = align.to(next(net.parameters()).device)
-    return _DEFAULTS[key]
+    align = Alignment(cfg, int(net.cfg.adapt_dim), int(net.cfg.num_classes))
+    if align.has_parameters():
+        raise ValueError(f"train.method {cfg.method!r} has parameters: call fdan.alignment.scopes.attach_alignment(model, cfg) "
+                         "before building the optimizer")
+    return align.to(next(net.parameters()).device)
 
 
 def without_alignment(state: dict[str, Tensor]) -> dict[str, Tensor]:

@@ -10,10 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fdan.evaluation.metrics import HEADS, confusion_matrix, metrics_from_confusion
 from fdan.training.amp import amp_autocast
-from fdan.evaluation.metrics import confusion_matrix, metrics_from_confusion
-
-HEADS = ("fused", "audio", "face")
 
 
 def model_inputs(batch: dict) -> dict:

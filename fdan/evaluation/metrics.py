@@ -1,9 +1,11 @@
-"""Classification metrics: WAR (accuracy), UAR (mean per-class recall), macro-F1, confusion matrix."""
+"""Classification metrics: WAR (accuracy), UAR (mean per-class recall), macro-F1, confusion matrix; the model's
+heads and the metrics reported per head, said once here (numpy only: reading results never imports torch)."""
 from __future__ import annotations
 
 import numpy as np
 
-METRICS = ("war", "uar", "macro_f1")
+HEADS: tuple[str, ...] = ("fused", "audio", "face")  # the FDAN model's classifier outputs
+METRICS: tuple[str, ...] = ("war", "uar", "macro_f1")
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -38,7 +40,7 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, num_classes: 
     return metrics_from_confusion(confusion_matrix(y_true, y_pred, num_classes))
 
 
-def parse_selection_metric(name: str, heads: tuple[str, ...] = ("fused", "audio", "face")) -> tuple[str | None, str]:
+def parse_selection_metric(name: str, heads: tuple[str, ...] = HEADS) -> tuple[str | None, str]:
     """``"fused_uar"`` -> ("fused", "uar"); ``"uar"`` -> (None, "uar"); ``"loss"`` -> (None, "loss"). Bad names raise ValueError."""
     if name == "loss" or name in METRICS:
         return None, name

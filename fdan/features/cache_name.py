@@ -42,7 +42,7 @@ def resolve_importer(importer: str | CorpusImporter, options: Mapping[str, Any] 
     except CorpusError as exc:
         if "unknown corpus importer" not in str(exc):
             raise
-    import fdan.corpora as corpora
+    import fdan.corpora as corpora  # lazy: every importer module, only for an unknown name
 
     for mod in pkgutil.iter_modules(corpora.__path__):
         try:

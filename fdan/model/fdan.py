@@ -11,6 +11,7 @@ from fdan.model.adaptation import AdaptationNetwork
 from fdan.model.attention import CrossModalAttention
 from fdan.model.dropout import active_dropouts, dropout_disabled
 from fdan.model.encoders import build_trunk
+from fdan.model.frozen import freeze_trunks
 from fdan.model.masking import masked_mean
 from fdan.model.tokenizers import AudioTokenizer, FaceTokenizer
 
@@ -86,7 +87,6 @@ class FDAN(nn.Module):
         self.audio_head = nn.Linear(cfg.adapt_dim, cfg.num_classes)
         self.face_head = nn.Linear(cfg.adapt_dim, cfg.num_classes)
         if cfg.freeze_backbone:  # seeded trunks, BatchNorm statistics from noise, no gradient, always eval
-            from fdan.model.frozen import freeze_trunks
 
             freeze_trunks(self)
 

@@ -88,7 +88,7 @@ def freeze_trunks(model: nn.Module) -> nn.Module:
     statistics set by :func:`calibrate_batchnorm`; pretrained weights (and their statistics) stay as
     loaded. Idempotent.
     """
-    from fdan.model.encoders import build_trunk
+    from fdan.model.encoders import build_trunk  # lazy: torchvision, not needed to read token caches
 
     cfg = model.cfg
     tokenizers = (model.audio_tokens, model.face_tokens)

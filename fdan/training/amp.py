@@ -1,20 +1,18 @@
 """Mixed precision for training and evaluation: ``train.amp: off | bf16 | fp16 | auto``.
 
 ``auto`` = bfloat16 on a CUDA device that supports it, else off (CPU autocast is slower than float32
-for these convolutions). ``fp16`` needs loss scaling: :func:`grad_scaler_for` keeps one
-``torch.amp.GradScaler`` per optimizer, so callers that do not manage a scaler (``train_step``
-called in a loop) still get one whose scale persists across steps and epochs. The LMMD / MMD kernels
-always compute in float32 (``fdan.mmd``), whatever the autocast state.
+for these convolutions). ``fp16`` needs loss scaling: the caller makes one ``torch.amp.GradScaler``
+(:func:`grad_scaler`) and passes it to every step of the run, so its scale persists across steps and
+epochs (``fit`` does this); ``train_step`` refuses fp16 without one. The LMMD / MMD kernels always
+compute in float32 (``fdan.alignment.kernels``), whatever the autocast state.
 """
 from __future__ import annotations
 
 import contextlib
-import weakref
 
 import torch
 
 AMP_MODES = ("off", "bf16", "fp16", "auto")
-_SCALERS: "weakref.WeakKeyDictionary[torch.optim.Optimizer, torch.amp.GradScaler]" = weakref.WeakKeyDictionary()
 
 
 def autocast_dtype(amp: str, device: torch.device | str) -> torch.dtype | None:
@@ -35,10 +33,8 @@ def amp_autocast(amp: str, device: torch.device | str) -> contextlib.AbstractCon
     return torch.autocast(torch.device(device).type, dtype=dtype)
 
 
-def grad_scaler_for(optimizer: torch.optim.Optimizer, amp: str, device: torch.device | str) -> torch.amp.GradScaler | None:
-    """The optimizer's persistent GradScaler under fp16 autocast, else None (bf16 needs no scaling)."""
+def grad_scaler(amp: str, device: torch.device | str) -> torch.amp.GradScaler | None:
+    """A new GradScaler for a run under fp16 autocast, else None (bf16 and float32 need no scaling)."""
     if autocast_dtype(amp, device) != torch.float16:
         return None
-    if optimizer not in _SCALERS:
-        _SCALERS[optimizer] = torch.amp.GradScaler(torch.device(device).type)
-    return _SCALERS[optimizer]
+    return torch.amp.GradScaler(torch.device(device).type)

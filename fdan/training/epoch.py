@@ -15,20 +15,6 @@ from fdan.training.target_use import reads_target
 __all__ = ["train_epoch"]
 
 
-_STREAMS: dict[int, tuple[object, TargetStream]] = {}
-
-
-def _target_stream(target_loader: Iterable[dict] | TargetStream) -> TargetStream:
-    """The loader's persistent stream: the same loader object passed every epoch continues its passes."""
-    if isinstance(target_loader, TargetStream):
-        return target_loader
-    key = id(target_loader)
-    if key not in _STREAMS or _STREAMS[key][0] is not target_loader:
-        _STREAMS.clear()  # one cross-corpus run at a time per process; drop streams of finished runs
-        _STREAMS[key] = (target_loader, TargetStream(target_loader))
-    return _STREAMS[key][1]
-
-
 def train_epoch(
     model: nn.Module,
     loader: Iterable[dict],
@@ -48,7 +34,9 @@ def train_epoch(
     source batch from a stream that persists across epochs (see fdan.training.target_stream). A target loader
     that yields nothing raises :class:`EmptyTargetLoaderError`.
     """
-    targets = _target_stream(target_loader) if target_loader is not None and reads_target(cfg) else None
+    # a run without a corpus term never touches the target loader (fdan.training.target_use: no hidden AdaBN)
+    targets = None if target_loader is None or not reads_target(cfg) else (
+        target_loader if isinstance(target_loader, TargetStream) else TargetStream(target_loader))
     sums: dict[str, torch.Tensor] = {}
     n = 0
     for batch in loader:

@@ -33,6 +33,7 @@ from fdan.alignment.scopes import attach_alignment
 from fdan.config import TrainConfig
 from fdan.evaluation.evaluate import EvalResult, evaluate
 from fdan.model.frozen import load_trainable_state, trainable_state
+from fdan.training.amp import grad_scaler
 from fdan.training.epoch import train_epoch
 from fdan.training.optim import build_optimizer, build_scheduler
 from fdan.training.resume import ResumeState, restore_rng, rng_state, set_loader_epoch
@@ -131,6 +132,7 @@ def fit(
     trained = wrap_model(model) if wrap_model is not None else model
     # a run without a corpus term never touches the target loader (fdan.training.target_use: no hidden AdaBN)
     stream = TargetStream(target_loader) if target_loader is not None and reads_target(cfg) else None
+    scaler = grad_scaler(cfg.amp, device)  # fp16: one loss scale for the whole run (not checkpointed)
     history, best_state = FitHistory(), None
     for epoch in range(start, cfg.epochs + 1):
         if before_epoch is not None:
@@ -138,7 +140,7 @@ def fit(
         for offset, dl in enumerate((train_loader, target_loader if stream is not None else None)):
             set_loader_epoch(dl, cfg.seed + offset, epoch)
         losses, step = train_epoch(trained, train_loader, optimizer, scheduler, cfg, step=step, total_steps=total_steps,
-                                   device=device, target_loader=stream)
+                                   device=device, target_loader=stream, scaler=scaler)
         metrics: dict[str, Any] = {"epoch": epoch, **{f"train_{k}": float(v) for k, v in losses.items()}}
         results = {}
         for split, loader in (("val", val_loader), ("test", test_loader)):

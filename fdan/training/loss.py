@@ -26,7 +26,7 @@ from fdan.config import TrainConfig
 from fdan.evaluation.evaluate import HEADS, model_inputs
 from fdan.model.dropout import dropout_disabled
 from fdan.model.tokenizers import source_standardisation
-from fdan.training.amp import amp_autocast, grad_scaler_for
+from fdan.training.amp import amp_autocast, autocast_dtype
 
 __all__ = ["compute_loss", "train_step"]
 
@@ -93,13 +93,15 @@ def train_step(
     target_batch: dict | None = None,
     scaler: torch.amp.GradScaler | None = None,
 ) -> dict[str, torch.Tensor]:
-    """One optimisation step under ``cfg.amp`` autocast; fp16 uses ``scaler`` (default: the optimizer's own)."""
+    """One optimisation step under ``cfg.amp`` autocast; fp16 needs the run's ``scaler`` (``fdan.training.amp.grad_scaler``)."""
     model.train()
     optimizer.zero_grad(set_to_none=True)
     device = batch["label"].device  # also for batches of cached trunk outputs (no "mel")
     with amp_autocast(cfg.amp, device):
         loss, parts = compute_loss(model, batch, cfg, progress, target_batch)
-    scaler = scaler if scaler is not None else grad_scaler_for(optimizer, cfg.amp, device)
+    if scaler is None and autocast_dtype(cfg.amp, device) == torch.float16:
+        raise ValueError("train.amp fp16 needs loss scaling: pass scaler=fdan.training.amp.grad_scaler('fp16', device), "
+                         "the same one to every step of the run")
     if scaler is not None:
         scaler.scale(loss).backward()
         if cfg.grad_clip is not None:

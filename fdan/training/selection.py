@@ -20,6 +20,7 @@ from typing import Sequence
 
 from fdan.evaluation.evaluate import HEADS, EvalResult
 from fdan.evaluation.metrics import parse_selection_metric
+from fdan.selection import RULES
 
 __all__ = ["RULE_SPLIT", "Selection", "best_index", "improves"]
 
@@ -35,8 +36,6 @@ class Selection:
 
     def __post_init__(self) -> None:
         if self.split == RULE_SPLIT:  # a cross-corpus selection rule (fdan.selection.RULES)
-            from fdan.selection import RULES
-
             if self.metric not in RULES:
                 raise ValueError(f"unknown selection rule {self.metric!r}; known: {', '.join(RULES)}")
             return

@@ -14,6 +14,8 @@ from rich.table import Table
 from harness.report.compare import compare as compare_dirs
 from harness.report.compare import compare_markdown, compare_table
 from harness.report.leaderboard import PROTOCOL_NOTE, format_leaderboard, markdown_table
+from harness.report.method_stats import method_stats, stats_display
+from harness.report.paired import load_systems, paired_display, paired_table
 from harness.report.render import render_report
 from harness.results.atomic import atomic_write, write_text
 from harness.results.columns import HEADS
@@ -86,8 +88,6 @@ def compare(
 ) -> None:
     """Set several experiments side by side (test WAR / UAR / macro-F1 per pair, mean ± std over folds);
     with --stats also test each system against a baseline on the same test utterances."""
-    from harness.report.method_stats import method_stats, stats_display
-    from harness.report.paired import load_systems, paired_display, paired_table
 
     console = _console()
     paired = method = None

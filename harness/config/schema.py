@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fdan.config import FeatureConfig, ModelConfig, TrainConfig
+from fdan.selection import RULES
 from harness.config.corpus_checks import importer_problem, label_problem
 from harness.config.errors import ConfigError, format_validation_error
 from harness.config.overrides import apply_overrides
@@ -156,8 +157,6 @@ class ProtocolConfig(_Section):
     @field_validator("cross_selection")
     @classmethod
     def _known_rules(cls, rules: list[str]) -> list[str]:
-        from fdan.selection import RULES
-
         unknown = [r for r in rules if r not in RULES]
         if unknown or len(set(rules)) != len(rules):
             raise ValueError(f"cross_selection: unknown or repeated rule(s) {unknown or rules}; known: {', '.join(RULES)}")

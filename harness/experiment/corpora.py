@@ -11,10 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
+from fdan.corpora.base import CorpusError
+from fdan.features.cache import prepare_corpus
+from fdan.features.token_cache import prepare_tokens, token_dir
 from harness.config import CorpusSpec, ExperimentConfig
+from harness.errors import InputError
+from harness.experiment.prepare import ray_map
 
 
-class CorpusMissing(RuntimeError):
+class CorpusMissing(InputError, RuntimeError):
     """A corpus that cannot be used: its root is missing (and cannot be generated) or matches no layout."""
 
 
@@ -35,7 +40,7 @@ def ensure_root(name: str, spec: CorpusSpec, log: Callable[[str], None] = print)
     """The corpus root, generating a synthetic corpus there on first use."""
     root = spec.root.resolve()
     if spec.synth is not None and not (root.is_dir() and any(root.iterdir())):
-        from fdan.corpora.synth import generate
+        from fdan.corpora.synth import generate  # lazy: the generator brings scipy, OpenCV, PyAV
 
         log(f"generating synthetic corpus {name!r} ({spec.synth.corpus}) under {root}")
         generate(root, corpus=spec.synth.corpus, seed=spec.synth.seed, speakers=spec.synth.speakers,
@@ -46,8 +51,6 @@ def ensure_root(name: str, spec: CorpusSpec, log: Callable[[str], None] = print)
 def _map_fn():
     """Ray-task map over the connected cluster's CPUs for feature extraction (harness.experiment.prepare)."""
     import ray
-
-    from harness.experiment.prepare import ray_map
 
     return ray_map(workers=max(1, int(ray.cluster_resources().get("CPU", 1))), cpus_per_task=1.0)
 
@@ -60,8 +63,6 @@ def prepare_corpora(cfg: ExperimentConfig, names: list[str], log: Callable[[str]
     the experiment that would share one cache directory (same release read twice from two roots) are
     refused: the second would replace the first one's features.
     """
-    from fdan.corpora.base import CorpusError
-    from fdan.features.cache import prepare_corpus
 
     check_roots(cfg, names)
     map_fn = _map_fn() if use_ray else None
@@ -88,7 +89,6 @@ def prepare_token_caches(configs: Iterable[ExperimentConfig], dirs: dict[str, Pa
     """Frozen trunks (`model.freeze_backbone`): their outputs on every corpus, computed here once, before any
     unit runs (a cache hit on later runs), for each distinct trunk setting among `configs` (the variants).
     Every trial then only reads them (`fdan.features.token_cache.TokenSet`)."""
-    from fdan.features.token_cache import prepare_tokens, token_dir
 
     done: set[Path] = set()
     for cfg in configs:

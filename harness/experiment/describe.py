@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fdan.features.cache_name import cache_dir_for
+from fdan.features.featureset import FeatureSet
 from harness.cluster.launcher import max_resources
 from harness.cluster.resources import trial_demand, trials_fit, wants_gpu
 from harness.config import ExperimentConfig
@@ -27,8 +29,6 @@ def _cache(cfg: ExperimentConfig, name: str) -> tuple[Path | None, str]:
     of importer, options and features; the one whose meta.json records this corpus' root is it.
     """
     import json
-
-    from fdan.features.cache_name import cache_dir_for
 
     spec = cfg.corpora[name]
     digest = cache_dir_for(cfg.cache_dir, "", cfg.features, spec.importer, spec.options).name  # "-<digest>"
@@ -46,7 +46,6 @@ def _cache(cfg: ExperimentConfig, name: str) -> tuple[Path | None, str]:
 
 def plan_from_caches(cfg: ExperimentConfig) -> ExperimentPlan:
     """The experiment's plan from the caches prepared so far (nothing is prepared or started)."""
-    from fdan.features.featureset import FeatureSet
 
     found = {name: _cache(cfg, name) for name in corpora_used(cfg)}
     caches = {name: directory for name, (directory, _) in found.items()}
@@ -68,7 +67,7 @@ def _fmt(resources: dict[str, float]) -> str:
 def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], where: str,
                   cluster_yaml: Path | None = None) -> str:
     """The plan as text: units per pair, trials per unit, resources per trial, concurrency now / at most."""
-    from harness.tuning.tuner import expected_trials
+    from harness.tuning.tuner import expected_trials  # lazy: Ray Tune, which --plan does not otherwise import
 
     trials = expected_trials(cfg, search)  # the grid's size when an all-choice space is enumerated
     plan = plan_from_caches(cfg)

@@ -15,21 +15,25 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from harness.cluster.local import joined, ray_cluster
+from fdan.features.featureset import FeatureSet
 from harness.cluster.launcher import max_resources
+from harness.cluster.local import joined, ray_cluster
+from harness.cluster.preflight import PreflightError, alive_nodes, preflight
 from harness.cluster.resources import plan_resources, request_capacity
 from harness.config import ExperimentConfig, dump_config
-from harness.experiment.lanes import run_side_by_side, unit_lanes
 from harness.errors import SweepError, SweepFailed
+from harness.experiment.corpora import check_roots, prepare_corpora, prepare_token_caches
+from harness.experiment.lanes import run_side_by_side, unit_lanes
 from harness.experiment.plan import corpora_used, resolve_plan
 from harness.experiment.state import UNITS_DIR, check_results_dir, read_unit, write_state, write_unit
+from harness.results.io import write_results
+from harness.results.predictions import write_predictions
+from harness.tuning.tuner import experiment_storage
 from harness.tuning.unit import run_unit
 
 
 def check_nodes(cfg: ExperimentConfig, address: str | None, paths: dict[str, str], log: Callable[[str], None]) -> None:
     """Preflight (harness.cluster.preflight) on every node of a joined or multi-node cluster; SweepError if one lacks a path."""
-    from harness.cluster.preflight import PreflightError, alive_nodes, preflight
-    from harness.tuning.tuner import experiment_storage
 
     if not joined(address, cfg) and len(alive_nodes()) < 2:
         return  # one local node: the driver's own checks saw the same file system
@@ -60,10 +64,6 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
 
     Raises SweepFailed after the last unit when some unit had errored trials (the others are recorded).
     """
-    from fdan.features.featureset import FeatureSet
-    from harness.results.io import write_results
-    from harness.results.predictions import write_predictions
-    from harness.experiment.corpora import check_roots, prepare_corpora, prepare_token_caches
 
     resuming = check_results_dir(cfg, resume)
     check_roots(cfg, corpora_used(cfg))

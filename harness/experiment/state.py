@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 
 from harness.config import ExperimentConfig, dump_config
+from harness.errors import SweepError
 from harness.results.atomic import write_json, write_yaml
 from harness.results.jsonable import to_jsonable
-from harness.errors import SweepError
 
 STATE_FILE = "sweep.config.yaml"
 UNITS_DIR = "units"

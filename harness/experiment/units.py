@@ -20,11 +20,12 @@ import pandas as pd
 
 from fdan.corpora.base import CANONICAL_LABELS
 from harness.config import ExperimentConfig
+from harness.errors import InputError
 from harness.experiment.validation_split import ValidationSplitError, carve_validation
 from harness.tuning.work_unit import WorkUnit, pair_name
 
 
-class PairError(ValueError):
+class PairError(InputError, ValueError):
     """A pair that cannot be formed (too few classes or speakers); the message names the pair."""
 
 

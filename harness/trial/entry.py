@@ -21,7 +21,10 @@ import torch
 
 from fdan.config import ModelConfig
 from harness.cluster.resources import ResourcePlan
+from harness.trial.checkpoint import checkpoint_directory
+from harness.trial.loop import run_epochs
 from harness.trial.spec import TrialSpec
+from harness.trial.worker import train_loop
 
 TRAIN_RUNS_DIR = "train_runs"
 EXECUTORS = ("tune", "train")
@@ -55,8 +58,6 @@ class TuneBackend:
     @contextlib.contextmanager
     def checkpoint_dir(self) -> Iterator[str | None]:
         import ray.tune
-
-        from harness.trial.checkpoint import checkpoint_directory
 
         with checkpoint_directory(ray.tune.get_checkpoint()) as directory:
             yield directory
@@ -93,15 +94,11 @@ def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
     spec = spec.with_params(config)
     plan = spec.plan
     if spec.executor == "tune":
-        from harness.trial.loop import run_epochs
-
         run_epochs(spec, TuneBackend(plan.use_gpu))
         return
     import ray.train
     from ray.train.torch import TorchTrainer
     from ray.tune.integration.ray_train import TuneReportCallback
-
-    from harness.trial.worker import train_loop
 
     trial_id = ray.tune.get_context().get_trial_id()
     trainer = TorchTrainer(

@@ -12,7 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from fdan.alignment.scopes import without_alignment
+from fdan.features.featureset import FeatureSet
+from fdan.model.frozen import load_trainable_state
 from harness.cluster.resources import ResourcePlan
+from harness.trial.checkpoint import load_checkpoint
+from harness.trial.loop import CHECKPOINT_FILE, build_model, dataset, make_loader
+from harness.trial.modality_eval import evaluate_heads, prediction_rows
 from harness.trial.spec import UnitRows
 
 
@@ -23,13 +29,6 @@ def evaluate_checkpoint(checkpoint_path: str, unit: UnitRows, torch_threads: int
     The audio and face heads are evaluated on their modality alone (harness.trial.modality_eval)."""
     import torch
     from ray.train import Checkpoint
-
-    from fdan.alignment.scopes import without_alignment
-    from fdan.features.featureset import FeatureSet
-    from fdan.model.frozen import load_trainable_state
-    from harness.trial.checkpoint import load_checkpoint
-    from harness.trial.modality_eval import evaluate_heads, prediction_rows
-    from harness.trial.loop import CHECKPOINT_FILE, build_model, dataset, make_loader
 
     torch.set_num_threads(torch_threads)
     device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -25,6 +25,11 @@ import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from fdan.config import ModelConfig, TrainConfig
+from fdan.features.featureset import FeatureSet
+from fdan.features.token_cache import TokenSet
+from fdan.model import create_model
+from fdan.model.frozen import FromTrunkOutputs
+from fdan.model.modalities import restrict_modalities
 from fdan.training.fit import EpochEnd, fit, seed_everything
 from fdan.training.selection import Selection
 from fdan.training.target_use import reads_target
@@ -73,10 +78,6 @@ def make_loader(ds: Dataset, batch_size: int, *, shuffle: bool, num_workers: int
 def build_model(model_cfg: ModelConfig | Mapping[str, Any], num_classes: int) -> torch.nn.Module:
     """The trial's model; with frozen trunks, FDAN from their cached outputs (the trunks are dropped);
     restricted to `model.modalities` (fdan.model.modalities)."""
-    from fdan.model import create_model
-    from fdan.model.frozen import FromTrunkOutputs
-
-    from fdan.model.modalities import restrict_modalities
 
     cfg = ModelConfig.model_validate({**as_model_config(model_cfg).model_dump(), "num_classes": num_classes})
     if cfg.freeze_backbone:  # the trunks are dropped for their cached outputs: not worth freezing (seeding) first
@@ -99,10 +100,7 @@ def dataset(directory: str, rows: Sequence[int], label_to_index: dict[str, int] 
     """Rows of a feature cache: its cached trunk outputs (frozen trunks) or its media features."""
     model_cfg = as_model_config(model_cfg)
     if model_cfg.freeze_backbone:
-        from fdan.features.token_cache import TokenSet
-
         return TokenSet.open(directory, model_cfg).dataset(rows, label_to_index)
-    from fdan.features.featureset import FeatureSet
 
     return FeatureSet.open(directory).dataset(rows, label_to_index)
 

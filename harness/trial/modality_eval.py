@@ -13,6 +13,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
+from fdan.evaluation.evaluate import evaluate
 
 # Batch keys of each modality: media features (fdan.features.featureset) and cached trunk outputs
 # (fdan.features.token_cache). `face_mask` belongs to the faces in both.
@@ -36,7 +37,6 @@ class WithoutModality:
 
 def evaluate_heads(model: Any, loader: Iterable[dict], num_classes: int, device: Any = "cpu", *, amp: str = "off") -> Any:
     """`fdan.evaluation.evaluate.EvalResult` whose audio / face entries come from single-modality passes (module doc)."""
-    from fdan.evaluation.evaluate import evaluate
 
     result = evaluate(model, loader, num_classes, device, amp=amp)
     if "fused" not in result.metrics:  # a single-modality model: its one head already saw one modality

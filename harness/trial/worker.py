@@ -13,6 +13,7 @@ from typing import Any, Iterator
 import torch
 from torch.utils.data import DataLoader
 
+from harness.trial.checkpoint import checkpoint_directory
 from harness.trial.loop import run_epochs
 
 
@@ -39,8 +40,6 @@ class TrainBackend:
     @contextlib.contextmanager
     def checkpoint_dir(self) -> Iterator[str | None]:
         import ray.train
-
-        from harness.trial.checkpoint import checkpoint_directory
 
         with checkpoint_directory(ray.train.get_checkpoint()) as directory:
             yield directory

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from harness.cluster.resources import ResourcePlan
 from harness.config import ExperimentConfig
+from harness.config.dotted import with_values
 from harness.config.search_space import param_name
 from harness.tuning.work_unit import WorkUnit
 
@@ -27,13 +28,9 @@ def chosen_seed(cfg: ExperimentConfig, params: dict[str, Any]) -> int:
 
 def seed_config(cfg: ExperimentConfig, params: dict[str, Any], seed: int) -> ExperimentConfig:
     """`cfg` with the chosen trial's sampled values (`params` by leaf name) and `train.seed` fixed, no search."""
-    updates: dict[str, dict[str, Any]] = {"train": {"seed": seed}}
-    for dotted in cfg.search.space:
-        section, _, field = dotted.partition(".")
-        leaf = param_name(dotted)
-        if leaf in params and dotted != "train.seed":
-            updates.setdefault(section, {})[field] = params[leaf]
-    sections = {s: type(getattr(cfg, s)).model_validate({**getattr(cfg, s).model_dump(), **u}) for s, u in updates.items()}
+    values = {dotted: params[param_name(dotted)] for dotted in cfg.search.space
+              if param_name(dotted) in params and dotted != "train.seed"}
+    sections = with_values({"model": cfg.model, "train": cfg.train}, {**values, "train.seed": seed})
     search = cfg.search.model_copy(update={"space": {}, "num_samples": 1, "seeds": []})
     return cfg.model_copy(update={**sections, "search": search})
 

@@ -18,11 +18,14 @@ from typing import Any
 from harness.cluster.resources import ResourcePlan
 from harness.cluster.storage import Storage, resolve_storage
 from harness.config import ExperimentConfig
-from harness.config.search_space import decode, tune_space
-from harness.tuning.collect import TrialRecord, clean_history
+from harness.config.search_space import decode, param_name, tune_space
 from harness.errors import SweepError, SweepInterrupted
 from harness.trial.entry import choose_executor, run_trial
 from harness.trial.spec import TrialSpec, UnitRows
+from harness.tuning.collect import TrialRecord, clean_history
+from harness.tuning.dedupe import DedupSearcher, grid_size, grid_space
+from harness.tuning.tune_start import StartGate
+from harness.tuning.watchdog import ProgressWatchdog
 from harness.tuning.selection_rules import scored_rules, unit_selection_key
 from harness.tuning.work_unit import WorkUnit
 
@@ -57,7 +60,6 @@ def storage_fields(storage: Storage) -> dict[str, Any]:
 
 def is_grid(cfg: ExperimentConfig, search: bool) -> bool:
     """True when the unit enumerates its search space (all `choice`, at most `num_samples` configurations)."""
-    from harness.tuning.dedupe import grid_size
 
     size = grid_size(cfg.search.space) if search else None
     return size is not None and size <= cfg.search.num_samples
@@ -68,8 +70,6 @@ def expected_trials(cfg: ExperimentConfig, search: bool) -> int:
     if not (search and cfg.search.space):
         return 1
     if is_grid(cfg, search):
-        from harness.tuning.dedupe import grid_size
-
         return int(grid_size(cfg.search.space))
     return cfg.search.num_samples
 
@@ -102,8 +102,6 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, spec: TrialSpec, plan: Re
     param_space: dict[str, Any] = {}
     if searching:
         from ray.tune.search.optuna import OptunaSearch
-
-        from harness.tuning.dedupe import DedupSearcher, grid_space
 
         if grid:  # every configuration once; Tune's default generator enumerates the grid
             param_space = grid_space(cfg.search.space)
@@ -153,9 +151,6 @@ def guards(cfg: ExperimentConfig, name: str) -> dict[str, Any]:
     start gate of units side by side."""
     from ray import tune
 
-    from harness.tuning.tune_start import StartGate
-    from harness.tuning.watchdog import ProgressWatchdog
-
     out: dict[str, Any] = {"failure_config": tune.FailureConfig(max_failures=cfg.resources.max_failures),
                            "callbacks": [StartGate()]}  # the next unit's Tuner may start (harness.tuning.tune_start)
     if cfg.resources.progress_timeout_s is not None:
@@ -186,7 +181,7 @@ def trial_records(grid: Any, cfg: ExperimentConfig, expected: int, searching: bo
     for trial in analysis.trials:
         config = trial.config or {}
         params = decode(space, config) if space and all(k in config for k in tune_space(space)) else {}
-        params = {k.rpartition(".")[2]: v for k, v in params.items()}
+        params = {param_name(k): v for k, v in params.items()}
         status = "error" if saved[trial.trial_id] == "ERROR" else "completed"
         history = clean_history(frames.get(trial.trial_id))
         if "checkpoint_path" not in history and "reused_from" not in history and not history.empty:

@@ -7,12 +7,16 @@ from typing import Any
 
 from harness.cluster.resources import ResourcePlan
 from harness.config import ExperimentConfig
-from harness.results.columns import HEADS
-from harness.tuning.collect import select, setting_columns, tidy_rows, trial_row
 from harness.errors import SweepError, SweepStalled
+from harness.results.columns import HEADS
+from harness.trial.heldout import evaluate_remote
+from harness.tuning.collect import select, setting_columns, tidy_rows, trial_row
+from harness.tuning.seeds import chosen_seed, rerun_seeds
 from harness.tuning.selection_rules import protocol_label, unit_selection_key
-from harness.tuning.work_unit import WorkUnit
+from harness.tuning.tune_start import one_start_at_a_time
 from harness.tuning.tuner import build_tuner, expected_trials, tune_name, trial_marks, trial_records, trial_spec
+from harness.tuning.watchdog import stall_verdict
+from harness.tuning.work_unit import WorkUnit
 
 
 def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan: ResourcePlan,
@@ -25,9 +29,6 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     metrics, and the run records it as not finished (``--resume`` retries the errored trials). Choosing
     among the surviving trials would silently search a smaller space.
     """
-    from harness.trial.heldout import evaluate_remote
-    from harness.tuning.tune_start import one_start_at_a_time
-    from harness.tuning.watchdog import stall_verdict
 
     searching = search and bool(cfg.search.space)
     spec = trial_spec(cfg, unit, dirs, plan, searching)
@@ -80,7 +81,6 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     summary["predictions"] = [{**ids, "trial_id": best["trial_id"], "method": best["method"], **row}
                               for row in test.get("predictions", [])]
     if cfg.search.seeds:  # the chosen configuration again with other seeds (harness.tuning.seeds)
-        from harness.tuning.seeds import chosen_seed, rerun_seeds
 
         for part in ("trials", "metrics", "confusions", "predictions"):
             for row in summary[part]:

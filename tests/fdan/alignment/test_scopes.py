@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from fdan.alignment.lmmd import lmmd
 from fdan.alignment.scopes import Alignment, alignment_of, attach_alignment, without_alignment
 from fdan.config import TrainConfig
-from fdan.alignment.lmmd import lmmd
 from fdan.training.schedule import lambda_ramp
 
 D, C = 16, 4

@@ -2,11 +2,11 @@ import pytest
 import torch
 
 from fdan.config import TrainConfig
-from fdan.model import create_model
-from fdan.training.optim import build_optimizer, build_scheduler
-from fdan.training.loss import compute_loss, train_step
 from fdan.evaluation.evaluate import evaluate
+from fdan.model import create_model
 from fdan.training.fit import fit, seed_everything
+from fdan.training.loss import compute_loss, train_step
+from fdan.training.optim import build_optimizer, build_scheduler
 from tests.fdan.model_helpers import TINY
 
 

@@ -3,13 +3,13 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from fdan.training.amp import amp_autocast, autocast_dtype, grad_scaler_for
 from fdan.config import TrainConfig
-from fdan.model import create_model
-from fdan.training.optim import build_optimizer
 from fdan.evaluation.evaluate import evaluate
+from fdan.model import create_model
+from fdan.training.amp import amp_autocast, autocast_dtype, grad_scaler
 from fdan.training.fit import seed_everything
 from fdan.training.loss import train_step
+from fdan.training.optim import build_optimizer
 from tests.fdan.model_helpers import TINY
 
 
@@ -40,14 +40,15 @@ def test_bf16_training_step_and_float32_lmmd(tiny_batch):
     assert result.probabilities["fused"].dtype.name == "float32"
 
 
-def test_fp16_uses_one_persistent_grad_scaler(tiny_batch):
+def test_fp16_steps_go_through_the_runs_one_grad_scaler(tiny_batch):
     seed_everything(0)
     model = create_model("fdan", **TINY)
     cfg = TrainConfig(optimizer="adamw", amp="fp16")
     opt = build_optimizer(model, cfg)
-    scaler = grad_scaler_for(opt, "fp16", "cpu")
-    assert isinstance(scaler, torch.amp.GradScaler) and grad_scaler_for(opt, "fp16", "cpu") is scaler
-    assert grad_scaler_for(opt, "bf16", "cpu") is None
+    scaler = grad_scaler("fp16", "cpu")
+    assert isinstance(scaler, torch.amp.GradScaler) and grad_scaler("bf16", "cpu") is None
     small = {k: v[:4] for k, v in tiny_batch.items()}
-    train_step(model, small, opt, None, cfg, progress=0.5)
+    with pytest.raises(ValueError, match="scaler"):  # no hidden per-optimizer scaler any more
+        train_step(model, small, opt, None, cfg, progress=0.5)
+    train_step(model, small, opt, None, cfg, progress=0.5, scaler=scaler)
     assert scaler._scale is not None  # the step went through this scaler

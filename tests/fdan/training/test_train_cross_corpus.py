@@ -6,16 +6,16 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-import fdan.training.epoch as train_mod
-from fdan.config import TrainConfig
 from fdan.alignment.lmmd import lmmd, spread_normalise
+from fdan.config import TrainConfig
 from fdan.model import create_model
 from fdan.model.dropout import dropout_disabled
-from fdan.training.target_stream import EmptyTargetLoaderError, TargetStream
-from fdan.training.optim import build_optimizer
-from fdan.training.loss import compute_loss
-from fdan.training.fit import seed_everything
+import fdan.training.epoch as train_mod
 from fdan.training.epoch import train_epoch
+from fdan.training.fit import seed_everything
+from fdan.training.loss import compute_loss
+from fdan.training.optim import build_optimizer
+from fdan.training.target_stream import EmptyTargetLoaderError, TargetStream
 from tests.fdan.model_helpers import TINY
 
 
@@ -49,9 +49,9 @@ def test_target_stream_continues_across_epochs_and_reshuffles(monkeypatch):
     seen = _recording_train_step(monkeypatch)
     source = [{"label": torch.zeros(2)}] * 3  # 3 source batches per epoch
     target = DataLoader(_Rows(10, labelled=False), batch_size=2, shuffle=True, generator=torch.Generator().manual_seed(0))
-    step = 0
+    step, stream = 0, TargetStream(target)  # the stream, passed every epoch, continues its passes
     for _ in range(4):  # 12 target batches drawn: 2.4 passes over the 5 target batches
-        _, step = train_epoch(None, source, None, None, TrainConfig(), step=step, total_steps=12, target_loader=target)
+        _, step = train_epoch(None, source, None, None, TrainConfig(), step=step, total_steps=12, target_loader=stream)
     passes = [sum(seen[i:i + 5], []) for i in (0, 5)]
     assert all(sorted(p) == list(range(10)) for p in passes)  # every target row once per pass, across epoch ends
     assert passes[0] != passes[1]  # each pass reshuffled

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from fdan.config import TrainConfig
-from fdan.model import create_model
-from fdan.training.optim import build_optimizer
 from fdan.evaluation.evaluate import evaluate
+from fdan.model import create_model
 from fdan.training.fit import fit, seed_everything
+from fdan.training.optim import build_optimizer
 from fdan.training.selection import Selection, best_index, improves
 from tests.fdan.model_helpers import TINY
 

@@ -10,11 +10,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fdan.config import ModelConfig, TrainConfig
 from fdan.alignment.lmmd import lmmd
+from fdan.config import ModelConfig, TrainConfig
 from fdan.model.adaptation import AdaptationNetwork
-from fdan.training.schedule import lambda_ramp
 from fdan.training.loss import _aligned
+from fdan.training.schedule import lambda_ramp
 
 
 def _train(output: str, alpha: float, steps: int = 150, scale_invariant: bool = True) -> tuple[float, float]:

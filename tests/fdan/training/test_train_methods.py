@@ -9,8 +9,8 @@ from fdan.alignment.scopes import attach_alignment
 from fdan.config import TrainConfig
 from fdan.model import create_model
 from fdan.model.modalities import restrict_modalities
-from fdan.training.optim import build_optimizer
 from fdan.training.loss import compute_loss, train_step
+from fdan.training.optim import build_optimizer
 
 TINY = dict(backbone="resnet18", attn_dim=32, attn_heads=2, adapt_dim=16, num_classes=4, dropout=0.0,
             attn_dropout=0.0, weights="none")

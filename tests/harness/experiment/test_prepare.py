@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import fdan.features.cache as cache_mod
-import harness.experiment.prepare as prep
 from fdan.config import FeatureConfig
 from fdan.corpora.base import Skip
 from fdan.features import FeatureSet, prepare_corpus
+import fdan.features.cache as cache_mod
 from harness.cli import app
+import harness.experiment.prepare as prep
 
 SMALL = ["--n-mels", "32", "--n-fft", "512", "--face-size", "32", "--n-frames", "2", "--clip-seconds", "1.0"]
 CFG = FeatureConfig(n_mels=32, n_fft=512, face_size=32, n_frames=2, clip_seconds=1.0)

@@ -13,14 +13,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import harness.experiment.corpora
-import harness.experiment.run as experiment
 from fdan.features.featureset import FeatureSet
 from harness.config import load_config
-from harness.report.render import render_report
 from harness.errors import SweepError, SweepFailed
-from harness.tuning.work_unit import WorkUnit
+import harness.experiment.corpora
+import harness.experiment.run as experiment
 from harness.experiment.state import read_unit, write_state
+from harness.report.render import render_report
+from harness.tuning.work_unit import WorkUnit
 
 from ..experiment_data import base_config, fixed_plan, run_cli, write_config
 from ..results_data import make_confusions, make_metrics, make_trials
@@ -63,7 +63,7 @@ def fake_run(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(experiment, "check_nodes", lambda *args: None)  # the preflight asks Ray for its nodes
     monkeypatch.setattr(experiment, "resolve_plan", lambda cfg, caches, manifests: fixed_plan(cfg, UNITS))
     monkeypatch.setattr(experiment, "run_unit", run_unit)
-    monkeypatch.setattr(harness.experiment.corpora, "prepare_corpora", lambda cfg, names, log: {n: tmp_path for n in names})
+    monkeypatch.setattr(experiment, "prepare_corpora", lambda cfg, names, log: {n: tmp_path for n in names})
     monkeypatch.setattr(FeatureSet, "open", classmethod(lambda cls, d: type("FS", (), {"manifest": None})()))
     return config, calls, behaviour
 

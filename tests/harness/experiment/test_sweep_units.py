@@ -13,14 +13,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from harness.tuning.collect import TrialRecord, best_epoch, clean_history, select, tidy_rows, trial_row
-from harness.config import dump_config, validate_config
 from harness.cluster.auth import choose_auth_mode
 from harness.cluster.resources import ResourceError, plan_resources
+from harness.config import dump_config, validate_config
 from harness.errors import SweepError, SweepFailed, SweepInterrupted, SweepStalled
 from harness.experiment.lanes import unit_lanes
-from harness.tuning.work_unit import WorkUnit
 from harness.experiment.state import STATE_FILE, check_results_dir
+from harness.tuning.collect import TrialRecord, best_epoch, clean_history, select, tidy_rows, trial_row
+from harness.tuning.work_unit import WorkUnit
 from tests.harness.experiment_data import fixed_plan
 
 
@@ -153,9 +153,9 @@ class FakeUnits:
         monkeypatch.setattr(experiment, "open_feature_set", lambda *a: SimpleNamespace(manifest=None))
         monkeypatch.setattr(experiment, "resolve_plan", lambda cfg_, caches, manifests: fixed_plan(cfg_, list(self.units)))
         monkeypatch.setattr(experiment, "run_unit", self.run_unit)
-        monkeypatch.setattr(harness.experiment.corpora, "check_roots", lambda *a: None)
-        monkeypatch.setattr(harness.experiment.corpora, "prepare_corpora", lambda *a: {"a": tmp_path})
-        monkeypatch.setattr(harness.results.io, "write_results",
+        monkeypatch.setattr(experiment, "check_roots", lambda *a: None)
+        monkeypatch.setattr(experiment, "prepare_corpora", lambda *a: {"a": tmp_path})
+        monkeypatch.setattr(experiment, "write_results",
                             lambda out, trials, **k: self.published.append(trials["fold"].tolist()))
 
     def run_unit(self, cfg_, unit, dirs, plan, search, resume):

@@ -9,9 +9,9 @@ import torch
 
 from fdan.config import TrainConfig
 from fdan.evaluation.evaluate import to_device
-from fdan.training.optim import build_optimizer
 from fdan.training.fit import seed_everything
 from fdan.training.loss import train_step
+from fdan.training.optim import build_optimizer
 from harness.trial.loop import build_model, dataset, loader_workers, make_loader
 from tests.fdan.features.test_token_cache import LABELS, MODEL, write_feature_cache
 

@@ -10,8 +10,8 @@ import torch
 
 from fdan.config import ModelConfig, TrainConfig
 from harness.cluster.resources import ResourcePlan
-from harness.trial.loop import CHECKPOINT_FILE, run_epochs
 from harness.trial.entry import choose_executor
+from harness.trial.loop import CHECKPOINT_FILE, run_epochs
 from harness.trial.spec import TrialSpec, UnitRows
 from tests.fdan.features.test_token_cache import LABELS, MODEL, write_feature_cache
 

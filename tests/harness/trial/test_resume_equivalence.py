@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from fdan.config import FeatureConfig, ModelConfig, TrainConfig
-from harness.trial.faults import FAIL_ONCE_ENV, InjectedFailure
 from harness.cluster.resources import ResourcePlan
+from harness.trial.faults import FAIL_ONCE_ENV, InjectedFailure
 from harness.trial.loop import run_epochs
 from harness.trial.spec import TrialSpec, UnitRows
 

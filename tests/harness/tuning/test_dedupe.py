@@ -8,8 +8,8 @@ from ray.tune.search.variant_generator import generate_variants
 
 from harness.config import ExperimentConfig
 from harness.config.search_space import Distribution, decode, tune_space
-from harness.tuning.dedupe import DedupSearcher, config_key, grid_size, grid_space
 from harness.trial.entry import REUSE_KEY
+from harness.tuning.dedupe import DedupSearcher, config_key, grid_size, grid_space
 from harness.tuning.tuner import expected_trials, is_grid
 
 SPACE = {"model.attn_heads": Distribution(type="choice", values=[2, 4]),

@@ -7,8 +7,8 @@ import pytest
 
 from harness.cluster.resources import plan_resources
 from harness.config.schema import validate_config
-from harness.tuning.work_unit import WorkUnit
 from harness.tuning.tuner import trial_spec
+from harness.tuning.work_unit import WorkUnit
 
 from ..experiment_data import base_config, deep_set
 

@@ -6,8 +6,8 @@ import pandas as pd
 
 from harness.config import validate_config
 from harness.report.leaderboard import build_leaderboard
-from harness.tuning.work_unit import WorkUnit
 from harness.tuning.seeds import rerun_seeds, seed_config
+from harness.tuning.work_unit import WorkUnit
 
 CFG = {"name": "s", "corpora": {"a": {"importer": "synth", "root": "/x"}}, "pairs": {"within": ["a"]},
        "train": {"seed": 3},

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.tuning.collect import TrialRecord
 from harness.errors import SweepError
+from harness.tuning.collect import TrialRecord
 from harness.tuning.tuner import unit_trainable
 from harness.tuning.unit import check_trials_ran_unit
 
