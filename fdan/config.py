@@ -144,8 +144,9 @@ class TrainConfig(_Section):
     )
     lmmd_gamma: float = Field(10.0, gt=0, description="lambda(p) = 2/(1+exp(-gamma*p)) - 1, p = training progress in [0,1]")
     lmmd_scale_invariant: bool = Field(
-        True, description="LMMD on features divided by their (differentiated) RMS pairwise distance (fdan.alignment.lmmd.spread_normalise): "
-        "shrinking the features cannot lower it; false = DSAN's plain LMMD, which a large alpha minimises by contracting the features",
+        True, description="every divergence on scale-normalised features, with gains that put their feature gradients on "
+        "one order of magnitude (fdan.alignment.scale): shrinking the features cannot lower any of them; false = the "
+        "plain published forms (DSAN's LMMD, which a large alpha minimises by contracting the features)",
     )
     lmmd_warmup: float = Field(
         0.1, ge=0, lt=1, description="LMMD terms off for this fraction of training, then the ramp over the rest: p -> (p - w) / (1 - w)"

@@ -30,6 +30,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from fdan.alignment.scale import term_gain
 from fdan.alignment.methods import AlignmentMethod, KernelMethod, corpus_method_name, create_method, method_class
 from fdan.config import TrainConfig
 
@@ -64,6 +65,7 @@ class Alignment(nn.Module):
         self.modal = _build(modal, "modalities", cfg, feature_dim, num_classes)
         self.corpus = _build(corpus_method_name(method), "corpora", cfg, feature_dim, num_classes)
         self.warmup = float(cfg.lmmd_warmup)
+        self.scale_invariant = bool(cfg.lmmd_scale_invariant)  # fdan.alignment.scale: same rule, gains
 
     def has_parameters(self) -> bool:
         """Whether a method has trainable parameters (DANN's discriminator)."""
@@ -78,7 +80,8 @@ class Alignment(nn.Module):
         """``(scheduled term, part name, raw divergence)`` of ``scope`` ("modal" / "corpus"), or None.
 
         The raw (unscheduled, detached) divergence is what the loss parts report, so that
-        ``total = CE + α · λ(p) · part`` for the discrepancy methods (DANN: ``part`` = the domain loss)."""
+        ``total = CE + α · g · λ(p) · part`` for the discrepancy methods (DANN: ``part`` = the domain loss;
+        ``g`` the method's gain, fdan.alignment.scale.term_gain)."""
         method: AlignmentMethod | None = getattr(self, scope)
         if method is None:
             return None
@@ -87,7 +90,7 @@ class Alignment(nn.Module):
         with torch.no_grad(), torch.autocast(device_type=source.device.type, enabled=False):
             raw = method.divergence(source.detach().float(), target.detach().float(), label,
                                     None if prob is None else prob.detach().float())
-        return scheduled.float(), _part_name(method.name, scope), raw.float()
+        return scheduled.float() * term_gain(method.name, self.scale_invariant), _part_name(method.name, scope), raw.float()
 
 
 def _fdan_net(model: nn.Module) -> nn.Module:

@@ -10,6 +10,7 @@ from fdan.config import TrainConfig
 from fdan.evaluation.evaluate import to_device
 from fdan.training.loss import train_step
 from fdan.training.target_stream import TargetStream
+from fdan.training.target_use import reads_target
 
 __all__ = ["train_epoch"]
 
@@ -33,7 +34,9 @@ def train_epoch(
     source batch from a stream that persists across epochs (see fdan.training.target_stream). A target loader
     that yields nothing raises :class:`EmptyTargetLoaderError`.
     """
-    targets = target_loader if isinstance(target_loader, TargetStream) or target_loader is None else TargetStream(target_loader)
+    # a run without a corpus term never touches the target loader (fdan.training.target_use: no hidden AdaBN)
+    targets = None if target_loader is None or not reads_target(cfg) else (
+        target_loader if isinstance(target_loader, TargetStream) else TargetStream(target_loader))
     sums: dict[str, torch.Tensor] = {}
     n = 0
     for batch in loader:

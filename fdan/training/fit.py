@@ -4,7 +4,8 @@ Per epoch ``e`` (from 1, or from ``resume.epoch + 1``): ``before_epoch(e)`` (a h
 batch order set from (``cfg.seed``, e) (``fdan.training.resume.set_loader_epoch``), one epoch of
 training (``fdan.training.epoch.train_epoch``; cross-corpus: one target batch per source batch from a
 :class:`~fdan.training.target_stream.TargetStream` that lives across epochs), evaluation on the
-validation loader (and on ``test_loader`` when given), the selection score, then ``reporter(end)``
+validation loader (and on ``test_loader`` when given), ``epoch_scores(model, metrics)`` (extra per-epoch
+scores merged into the metrics, e.g. ``sel_<rule>``), the selection score, then ``reporter(end)``
 with an :class:`EpochEnd`: the epoch's metrics, whether it is the best so far, and the state to
 checkpoint. The kept epoch follows the one rule of ``fdan.training.selection`` (highest score, the
 later epoch on ties); with ``cfg.early_stopping_patience = n`` training stops after n epochs without
@@ -36,8 +37,9 @@ from fdan.training.amp import grad_scaler
 from fdan.training.epoch import train_epoch
 from fdan.training.optim import build_optimizer, build_scheduler
 from fdan.training.resume import ResumeState, restore_rng, rng_state, set_loader_epoch
-from fdan.training.selection import Selection, improves
+from fdan.training.selection import RULE_SPLIT, Selection, improves
 from fdan.training.target_stream import TargetStream
+from fdan.training.target_use import reads_target
 
 __all__ = ["EpochEnd", "FitHistory", "fit", "prepare_model", "seed_everything"]
 
@@ -112,6 +114,7 @@ def fit(
     wrap_model: Callable[[nn.Module], nn.Module] | None = None,
     evaluator: Evaluator = evaluate,
     keep_best: bool = True,
+    epoch_scores: Callable[[nn.Module, dict[str, Any]], dict[str, float]] | None = None,
 ) -> FitHistory:
     """Train for up to ``cfg.epochs`` (module doc); returns the history of the epochs run by this call."""
     model = prepare_model(model, device)
@@ -127,13 +130,14 @@ def fit(
         start, step, best, best_epoch = resume.epoch + 1, resume.step, float(resume.best_score), resume.best_epoch
         restore_rng(resume.rng)
     trained = wrap_model(model) if wrap_model is not None else model
-    stream = TargetStream(target_loader) if target_loader is not None else None
+    # a run without a corpus term never touches the target loader (fdan.training.target_use: no hidden AdaBN)
+    stream = TargetStream(target_loader) if target_loader is not None and reads_target(cfg) else None
     scaler = grad_scaler(cfg.amp, device)  # fp16: one loss scale for the whole run (not checkpointed)
     history, best_state = FitHistory(), None
     for epoch in range(start, cfg.epochs + 1):
         if before_epoch is not None:
             before_epoch(epoch)
-        for offset, dl in enumerate((train_loader, target_loader)):
+        for offset, dl in enumerate((train_loader, target_loader if stream is not None else None)):
             set_loader_epoch(dl, cfg.seed + offset, epoch)
         losses, step = train_epoch(trained, train_loader, optimizer, scheduler, cfg, step=step, total_steps=total_steps,
                                    device=device, target_loader=stream, scaler=scaler)
@@ -143,8 +147,13 @@ def fit(
             if loader is not None:
                 results[split] = evaluator(model, loader, num_classes, device, amp=cfg.amp)
                 metrics.update(eval_metrics(split, results[split]))
-        scored = results.get(selection.split)
-        score = selection.score(scored) if scored is not None else math.nan
+        if epoch_scores is not None:  # e.g. the harness's cross-corpus selection rules: sel_<rule>
+            metrics.update(epoch_scores(model, metrics))
+        if selection.split == RULE_SPLIT:  # a rule's recorded score selects
+            scored, score = metrics, float(metrics.get(selection.key, math.nan))
+        else:
+            scored = results.get(selection.split)
+            score = selection.score(scored) if scored is not None else math.nan
         improved = scored is None or improves(score, best)
         if scored is not None and improved:
             best, best_epoch = score, epoch

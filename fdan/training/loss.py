@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fdan.alignment.lmmd import spread_normalise
+from fdan.alignment.scale import normalised_pair
 from fdan.alignment.scopes import Alignment, alignment_of
 from fdan.config import TrainConfig
 from fdan.evaluation.evaluate import HEADS, model_inputs
@@ -37,10 +38,10 @@ def _aligned(source: torch.Tensor, target: torch.Tensor, cfg: TrainConfig) -> tu
 
 def _pair_for(align: Alignment, scope: str, source: torch.Tensor, target: torch.Tensor,
               cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """The features the ``scope`` term sees: spread-normalised for the LMMD methods under
-    ``lmmd_scale_invariant`` (see ``_aligned``), as they are for the others."""
+    """The features the ``scope`` term sees: under ``lmmd_scale_invariant`` every method's normalised pair
+    (fdan.alignment.scale.normalised_pair), as they are otherwise."""
     method = getattr(align, scope)
-    return _aligned(source, target, cfg) if method is not None and method.name in ("fdan", "dsan") else (source, target)
+    return normalised_pair(method.name, source, target, cfg.lmmd_scale_invariant) if method is not None else (source, target)
 
 
 def compute_loss(

@@ -20,8 +20,11 @@ from typing import Sequence
 
 from fdan.evaluation.evaluate import HEADS, EvalResult
 from fdan.evaluation.metrics import parse_selection_metric
+from fdan.selection import RULES
 
-__all__ = ["Selection", "best_index", "improves"]
+__all__ = ["RULE_SPLIT", "Selection", "best_index", "improves"]
+
+RULE_SPLIT = "sel"  # Selection(metric=<rule>, split="sel"): the score fit's epoch_scores recorded as sel_<rule>
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,10 @@ class Selection:
     split: str = "val"
 
     def __post_init__(self) -> None:
+        if self.split == RULE_SPLIT:  # a cross-corpus selection rule (fdan.selection.RULES)
+            if self.metric not in RULES:
+                raise ValueError(f"unknown selection rule {self.metric!r}; known: {', '.join(RULES)}")
+            return
         parse_selection_metric(self.metric, HEADS)  # a clear ValueError for an unknown metric
         if self.split not in ("val", "test"):
             raise ValueError(f"selection split must be val or test, got {self.split!r}")

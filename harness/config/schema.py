@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fdan.config import FeatureConfig, ModelConfig, TrainConfig
+from fdan.selection import RULES
 from harness.config.corpus_checks import importer_problem, label_problem
 from harness.config.errors import ConfigError, format_validation_error
 from harness.config.overrides import apply_overrides
@@ -71,6 +72,8 @@ class PairsConfig(_Section):
         "none: one transductive unit (adapt and test on all target rows)",
     )
     labels: list[str] | None = Field(None, description="restrict every pair's label space to these canonical labels")
+    oracle: bool = Field(False, description="also an `oracle` unit per cross-corpus unit: trained on the labelled target "
+                         "speakers of the other folds, tested on the same held-out fold (the ceiling row)")
 
 
 class AshaConfig(_Section):
@@ -145,7 +148,20 @@ class ProtocolConfig(_Section):
         description="speaker-independent: select on validation speakers, test the chosen checkpoint once; "
         "paper: best test epoch (model selection on the test set, only for comparison with the paper)",
     )
-    val_speakers: int = Field(1, ge=1, description="training speakers carved out as validation speakers")
+    val_speakers: int = Field(2, ge=1, description="training speakers carved out as validation speakers: at most n - 2 "
+                              "of n (two keep training), whole sessions for IEMOCAP (harness.experiment.validation_split)")
+    cross_selection: list[str] = Field(
+        default_factory=lambda: ["source_val"], min_length=1,
+        description="cross-corpus model-selection rules, the first one primary (fdan.selection.RULES): source_val, iwv, "
+        "dev, snd, entropy, im, target_oracle (labelled target speakers: an upper bound, never a method)")
+
+    @field_validator("cross_selection")
+    @classmethod
+    def _known_rules(cls, rules: list[str]) -> list[str]:
+        unknown = [r for r in rules if r not in RULES]
+        if unknown or len(set(rules)) != len(rules):
+            raise ValueError(f"cross_selection: unknown or repeated rule(s) {unknown or rules}; known: {', '.join(RULES)}")
+        return rules
     selection_head: Literal["fused", "audio", "face"] = "fused"
     selection_metric: Literal["uar", "war", "macro_f1"] = "uar"
 

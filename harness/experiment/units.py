@@ -21,6 +21,7 @@ import pandas as pd
 from fdan.corpora.base import CANONICAL_LABELS
 from harness.config import ExperimentConfig
 from harness.errors import InputError
+from harness.experiment.validation_split import ValidationSplitError, carve_validation
 from harness.tuning.work_unit import WorkUnit, pair_name
 
 
@@ -53,14 +54,11 @@ def _idx(frame: pd.DataFrame) -> tuple[int, ...]:
 
 
 def _carve_val(frame: pd.DataFrame, n_val: int, rotate: int, what: str) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
-    """Split `frame` by speaker into (train, val); `n_val` validation speakers, chosen by rotation."""
-    speakers = sorted(frame["speaker"].astype(str).unique())
-    if len(speakers) <= n_val:
-        raise PairError(f"{what}: {len(speakers)} training speaker(s) cannot give {n_val} validation speaker(s) and keep one for training")
-    start = rotate % len(speakers)
-    val = tuple((speakers + speakers)[start:start + n_val])
-    is_val = frame["speaker"].astype(str).isin(val)
-    return frame[~is_val], frame[is_val], val
+    """Split `frame` into (train, val) by speaker (whole sessions for IEMOCAP): harness.experiment.validation_split."""
+    try:
+        return carve_validation(frame, n_val, rotate, what)
+    except ValidationSplitError as exc:
+        raise PairError(str(exc)) from None
 
 
 def _source_split(frame: pd.DataFrame, n_val: int, rotate: int, what: str) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
@@ -100,7 +98,7 @@ def expand_pair(cfg: ExperimentConfig, source: str, target: str, manifests: dict
         for fold, rest, test in _test_parts(src, cfg):
             train, val, val_spk = _source_split(rest, n_val, max(fold, 0), f"{what} fold {fold}")
             units.append(WorkUnit(source, target, fold, labels, _idx(train), _idx(val), _idx(test),
-                                  val_speakers=val_spk, test_speakers=_speakers(test), n_dropped=dropped))
+                                  val_speakers=val_spk, train_speakers=int(train["speaker"].nunique()), test_speakers=_speakers(test), n_dropped=dropped))
         if not units:
             raise PairError(f"{what}: no test fold or test split left (check pairs.folds)")
         return units
@@ -110,12 +108,38 @@ def expand_pair(cfg: ExperimentConfig, source: str, target: str, manifests: dict
     else:
         parts = _test_parts(tgt, cfg)
     for fold, rest, test in parts:
+        target_val = ()
+        if "target_oracle" in cfg.protocol.cross_selection:
+            if cfg.pairs.cross_folds == "none":
+                raise PairError(f"{what}: the target_oracle rule needs labelled target speakers outside the test rows; "
+                                "pairs.cross_folds: none tests on every target row")
+            target_val = _idx(_carve_val(rest, n_val, max(fold, 0), f"{what} target fold {fold}")[1])
         units.append(WorkUnit(source, target, fold, labels, _idx(train), _idx(val), _idx(test),
-                              adapt_idx=_idx(rest), val_speakers=val_spk, test_speakers=_speakers(test),
+                              adapt_idx=_idx(rest), target_val_idx=target_val,
+                              train_speakers=int(train["speaker"].nunique()), val_speakers=val_spk, test_speakers=_speakers(test),
                               n_dropped=dropped, transductive=cfg.pairs.cross_folds == "none"))
     if not units:
         raise PairError(f"{what}: the target has no test fold or test split left (check pairs.folds)")
+    if cfg.pairs.oracle:
+        units += _oracle_units(cfg, units, tgt, n_val, what)
     return units
+
+
+def _oracle_units(cfg: ExperimentConfig, cross: list[WorkUnit], tgt: pd.DataFrame, n_val: int,
+                  what: str) -> list[WorkUnit]:
+    """pairs.oracle: per cross unit, one trained on the labelled target speakers outside its test fold (validation
+    speakers carved from them), tested on the same held-out rows, in the pair's label space: the ceiling."""
+    if cfg.pairs.cross_folds == "none":
+        raise PairError(f"{what}: pairs.oracle needs target folds (labelled target speakers outside the test rows); "
+                        "pairs.cross_folds: none tests on every target row")
+    out = []
+    for unit in cross:
+        rest = tgt.drop(index=list(unit.test_idx))
+        train, val, val_spk = _source_split(rest, n_val, max(unit.fold, 0), f"{what} oracle fold {unit.fold}")
+        out.append(WorkUnit(unit.target, unit.target, unit.fold, unit.labels, _idx(train), _idx(val), unit.test_idx,
+                            val_speakers=val_spk, train_speakers=int(train["speaker"].nunique()),
+                            test_speakers=unit.test_speakers, n_dropped=unit.n_dropped, oracle_for=unit.source))
+    return out
 
 
 def _speakers(frame: pd.DataFrame) -> tuple[str, ...]:

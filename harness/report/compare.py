@@ -6,6 +6,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from harness.report.compare_classes import per_class_side_by_side
 from harness.report.leaderboard import (
     DASH, METRIC_LABELS, OVERALL, PROTOCOL_NOTE, build_leaderboard, markdown_table, mean_std_cell,
 )
@@ -67,8 +68,6 @@ def compare_table(df: pd.DataFrame, head: str = "fused") -> pd.DataFrame:
 def compare_markdown(df: pd.DataFrame, per_class: pd.DataFrame | None = None) -> str:
     """Markdown of :func:`compare`'s frame: one side-by-side table per head, with the protocol note; with
     ``per_class`` (:func:`harness.report.compare_classes.compare_per_class`) the per-class tables per head too."""
-    from harness.report.compare_classes import per_class_side_by_side
-
     experiments = list(dict.fromkeys(df["experiment"].astype(str)))
     lines = [f"# Comparison — {', '.join(experiments)}", ""]
     protocols = sorted(set(df["protocol"].astype(str)))

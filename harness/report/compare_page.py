@@ -1,5 +1,5 @@
 """The HTML page of ``fdan-bench compare --out FILE.html``: several experiments side by side in one self-contained
-file: per head the test WAR / UAR / macro-F1 per pair, per head the per-class results, and the paired tests."""
+file: per head the test WAR / UAR / macro-F1 per pair, per head the per-class results, and the method-level comparison (speaker-cluster bootstrap, Holm)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -14,7 +14,7 @@ from harness.results.columns import HEADS
 def render_compare_html(df: pd.DataFrame, per_class: pd.DataFrame, paired: pd.DataFrame | None = None,
                         paired_head: str = "fused") -> str:
     """``df``: :func:`harness.report.compare.compare`; ``per_class``: :func:`compare_per_class`; ``paired``: the
-    display table of the paired tests (optional)."""
+    display table of the method-level comparison (optional)."""
     experiments = list(dict.fromkeys(df["experiment"].astype(str)))
     warn = ""
     protocols = sorted(set(df["protocol"].astype(str)))
@@ -30,7 +30,8 @@ def render_compare_html(df: pd.DataFrame, per_class: pd.DataFrame, paired: pd.Da
         ("Per class", "<p>Recall / precision / F1 (%), confusion counts summed over each pair's folds.</p>" + classes),
     ]
     if paired is not None:
-        sections.append((f"Paired tests ({paired_head} head)",
-                         "<p>Δ = system − baseline, %, 95 % bootstrap CI; McNemar on the same test utterances.</p>"
+        sections.append((f"Method-level comparison ({paired_head} head)",
+                         "<p>Δ = system − baseline, %; 95 % speaker-cluster bootstrap interval over folds and seeds; "
+                         "p two-sided, Holm-corrected over every comparison of this call.</p>"
                          + h.table(paired)))
     return h.page(f"fdan-bench comparison — {', '.join(experiments)}", f"{len(experiments)} experiment(s)", sections)

@@ -19,7 +19,7 @@ classes present in ``y_true`` (as :mod:`fdan.evaluation.metrics`).
 - :func:`mean_std`: pandas groupby over runs (folds × seeds): mean, sample std (ddof = 1; NaN for one
   run) and count of each metric.
 
-Pure numpy/pandas (no scipy); the tests check these against scipy.stats.
+numpy/pandas, and scipy.stats.binomtest for the exact McNemar p-value.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 __all__ = ["paired_bootstrap", "mcnemar", "mean_std", "format_mean_std", "EXACT_BELOW"]
 
@@ -113,10 +114,8 @@ def paired_bootstrap(
 
 
 def _binom_two_sided_half(k: int, m: int) -> float:
-    """Exact two-sided p of ``k`` successes in ``m`` fair trials (symmetric: twice the smaller tail)."""
-    k = min(k, m - k)
-    tail = sum(math.comb(m, i) for i in range(k + 1))
-    return min(1.0, 2.0 * tail / 2**m)
+    """Exact two-sided p of ``k`` successes in ``m`` fair trials (scipy.stats.binomtest)."""
+    return float(binomtest(k, m, 0.5, alternative="two-sided").pvalue)
 
 
 def mcnemar(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, exact: bool | None = None) -> dict[str, float | str]:

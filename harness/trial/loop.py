@@ -32,9 +32,11 @@ from fdan.model.frozen import FromTrunkOutputs
 from fdan.model.modalities import restrict_modalities
 from fdan.training.fit import EpochEnd, fit, seed_everything
 from fdan.training.selection import Selection
+from fdan.training.target_use import reads_target
 from harness.trial.checkpoint import CHECKPOINT_FILE, load_checkpoint, resume_state, save_checkpoint
 from harness.trial.faults import maybe_fail, maybe_hold
 from harness.trial.modality_eval import evaluate_heads
+from harness.trial.selection_epoch import EpochSelection
 from harness.trial.spec import TrialSpec
 
 
@@ -122,11 +124,12 @@ def run_epochs(spec: TrialSpec, backend: Backend) -> None:
 
     train_loader = backend.prepare_loader(loader(unit.source_dir, unit.train_idx, True, True, 0))
     target_loader = None
-    if unit.adapt_idx:  # cross-corpus: unlabelled target rows (label -1), never their labels
+    if unit.adapt_idx and reads_target(train_cfg):  # cross-corpus with a corpus term: unlabelled target rows
         target_loader = backend.prepare_loader(loader(unit.target_dir, unit.adapt_idx, False, True, 1))
     # Every rank evaluates the whole validation / test set; only rank 0's report reaches Tune.
     val_loader = loader(unit.source_dir, unit.val_idx, True, False, 0)
     test_loader = loader(unit.target_dir, unit.test_idx, True, False, 0) if spec.protocol == "paper" else None
+    rules = EpochSelection.create(spec, loader, val_loader, device, train_cfg.amp)  # cross-corpus selection rules
     if len(train_loader) == 0:
         raise ValueError(f"{len(unit.train_idx)} training rows give no batch of {train_cfg.batch_size} per worker; "
                          "lower train.batch_size or resources.workers_per_trial")
@@ -149,7 +152,9 @@ def run_epochs(spec: TrialSpec, backend: Backend) -> None:
 
     fit(model, train_loader, val_loader, train_cfg, num_classes=len(labels), device=device, target_loader=target_loader,
         test_loader=test_loader, selection=spec.selection, reporter=report, resume=resume,
-        before_epoch=inject_faults, wrap_model=backend.prepare_model, evaluator=evaluate_heads, keep_best=False)
+        before_epoch=inject_faults, wrap_model=backend.prepare_model, evaluator=evaluate_heads, keep_best=False,
+        epoch_scores=None if rules is None else lambda m, metrics: rules.scores(
+            m, metrics, lambda dl: evaluate_heads(m, dl, len(labels), device, amp=train_cfg.amp)))
 
 
 def inject_faults(epoch: int) -> None:

@@ -30,6 +30,7 @@ class UnitRows:
     train_idx: tuple[int, ...] = ()
     val_idx: tuple[int, ...] = ()
     adapt_idx: tuple[int, ...] = ()  # unlabelled target rows (cross-corpus); their labels are never read
+    target_val_idx: tuple[int, ...] = ()  # labelled target validation speakers: read by the target_oracle score only
     test_idx: tuple[int, ...] = ()  # empty in trials, except under the `paper` protocol
 
     @property
@@ -53,6 +54,8 @@ class TrialSpec:
     storage_filesystem: Any = None  # a pyarrow filesystem (None: local); pickles with the spec
     max_failures: int = 0
     space: SearchSpace = field(default_factory=dict)
+    rules: tuple[str, ...] = ()  # cross-corpus selection rules recorded per epoch (harness.trial.selection_epoch)
+    rule_metric: str = "fused_uar"  # <head>_<metric> the labelled rules (source_val, target_oracle) read
 
     @property
     def selection(self) -> Selection:

@@ -47,6 +47,8 @@ def _long_name(col: str) -> tuple[str, str, str] | None:
         return "train", "all", col[len("train_"):]
     if col in ("val_loss", "test_loss"):
         return col[:-5], "all", "loss"
+    if col.startswith("sel_"):  # harness.trial.selection_epoch: a selection rule's score (metric = the rule)
+        return "selection", "all", col[len("sel_"):]
     return None
 
 

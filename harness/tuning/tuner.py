@@ -26,6 +26,7 @@ from harness.tuning.collect import TrialRecord, clean_history
 from harness.tuning.dedupe import DedupSearcher, grid_size, grid_space
 from harness.tuning.tune_start import StartGate
 from harness.tuning.watchdog import ProgressWatchdog
+from harness.tuning.selection_rules import scored_rules, unit_selection_key
 from harness.tuning.work_unit import WorkUnit
 from harness.tuning.tracking import tracking_callbacks
 
@@ -39,9 +40,11 @@ def trial_spec(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], pla
     # they are touched once, after selection, by harness.trial.heldout.
     rows = UnitRows(key=unit.key, labels=tuple(unit.labels), source_dir=str(dirs[unit.source]),
                     target_dir=str(dirs[unit.target]), train_idx=unit.train_idx, val_idx=unit.val_idx,
-                    adapt_idx=unit.adapt_idx, test_idx=unit.test_idx if cfg.protocol.name == "paper" else ())
+                    adapt_idx=unit.adapt_idx, target_val_idx=unit.target_val_idx,
+                    test_idx=unit.test_idx if cfg.protocol.name == "paper" else ())
     return TrialSpec(experiment=cfg.name, unit=rows, model=cfg.model, train=cfg.train, protocol=cfg.protocol.name,
-                     selection_key=cfg.protocol.selection_key, plan=plan, executor=choose_executor(cfg.model, plan),
+                     selection_key=unit_selection_key(cfg, unit), rules=tuple(scored_rules(cfg, unit)),
+                     rule_metric=f"{cfg.protocol.selection_head}_{cfg.protocol.selection_metric}", plan=plan, executor=choose_executor(cfg.model, plan),
                      storage_path=storage.path, storage_filesystem=storage.filesystem,
                      max_failures=cfg.resources.max_failures, space=dict(cfg.search.space) if searching else {})
 
@@ -92,7 +95,7 @@ def build_tuner(cfg: ExperimentConfig, unit: WorkUnit, spec: TrialSpec, plan: Re
                              "pass --resume to continue it")
         return tune.Tuner.restore(path, trainable=trainable, resume_unfinished=True, resume_errored=True,
                                   storage_filesystem=storage.filesystem)
-    key = cfg.protocol.selection_key
+    key = unit_selection_key(cfg, unit)
     searching = search and bool(cfg.search.space)
     samples = expected_trials(cfg, search)
     grid = searching and is_grid(cfg, search)

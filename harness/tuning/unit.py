@@ -13,6 +13,7 @@ from harness.results.split_source import protocol_with_split
 from harness.trial.heldout import evaluate_remote
 from harness.tuning.collect import select, setting_columns, tidy_rows, trial_row
 from harness.tuning.seeds import chosen_seed, rerun_seeds
+from harness.tuning.selection_rules import protocol_label, unit_selection_key
 from harness.tuning.tune_start import one_start_at_a_time
 from harness.tuning.tuner import build_tuner, expected_trials, tune_name, trial_marks, trial_records, trial_spec
 from harness.tuning.watchdog import stall_verdict
@@ -42,9 +43,9 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     check_trials_ran_unit(records, unit.key)
     ids = {"experiment": cfg.name, "pair": unit.pair, "source": unit.source, "target": unit.target, "fold": unit.fold,
            "variant": unit.variant}
-    key = cfg.protocol.selection_key
-    # A transductive cross-corpus unit adapts on its own (unlabelled) test rows: the protocol says so.
-    protocol = f"{cfg.protocol.name}+transductive" if unit.transductive else cfg.protocol.name
+    key = unit_selection_key(cfg, unit)
+    # the rule that selected (harness.tuning.selection_rules); a transductive unit adapts on its own test rows
+    protocol = protocol_label(cfg, unit)
     protocol = protocol_with_split(protocol, dirs[unit.source], dirs[unit.target])  # a fold file is named
     settings = {"method": cfg.train.method, "backbone": cfg.model.backbone,
                 "modalities": getattr(cfg.model, "modalities", ["audio", "face"])}
@@ -54,7 +55,7 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     for row in rows:
         row.update(selected=False, labels="|".join(unit.labels), n_train=len(unit.train_idx),
                    n_val=len(unit.val_idx), n_test=len(unit.test_idx), n_adapt=len(unit.adapt_idx),
-                   n_dropped=unit.n_dropped)
+                   n_dropped=unit.n_dropped, n_train_speakers=unit.train_speakers)
     summary: dict[str, Any] = {"key": unit.key, "trials": rows, "metrics": metrics, "confusions": [], "failed": None}
     errored = [r for r in rows if r["status"] == "error"]
     chosen = None if errored else select(rows)

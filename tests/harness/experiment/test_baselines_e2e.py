@@ -54,6 +54,12 @@ def test_baselines_sweep_writes_rows_per_method_and_paired_tests(tmp_path: Path)
     assert any(a_end > b_start and a_var != b_var for (_, a_end, a_var), (b_start, _, b_var) in zip(spans, spans[1:]))
     board = re.sub(" +", " ", (results / "leaderboard.md").read_text())  # to_markdown pads cells
     assert "| dann |" in board and "| fdan |" in board
+    # protocol.cross_selection [dev, source_val, snd, entropy, target_oracle]: DEV selects, every rule is recorded
+    assert set(chosen["protocol"]) == {"speaker-independent/dev"}
+    recorded = load_results(results).metrics
+    recorded = recorded[recorded["split"] == "selection"]
+    assert set(recorded["metric"]) == {"dev", "source_val", "snd", "entropy", "target_oracle"}
+    assert "## Cross-corpus selection rules" in board
     cmp = run_cli("compare", str(results), "--stats", "--n-boot", "200", "--out", str(tmp_path / "cmp.csv"))
     assert cmp.exit_code == 0, cmp.output
     paired = pd.read_csv(tmp_path / "cmp.paired.csv")

@@ -77,10 +77,10 @@ def test_missing_cluster_file_is_exit_2(command, tmp_path):
 
 
 def test_plan_counts_variants_and_enumerated_grids(tmp_path, monkeypatch):
-    """baselines.yaml: 2 pairs x 8 variants = 16 units, its 2-value lr choice enumerated (2 trials each)."""
+    """baselines.yaml: 2 pairs x 8 variants = 16 units, its 2 x 2 weight grid enumerated (4 trials each)."""
     monkeypatch.chdir(tmp_path)
     result = run_cli("sweep", str(ROOT / "experiments" / "baselines.yaml"), "--plan",
-                     "--set", "search.num_samples=5")  # 5 samples of a 2-configuration grid: still 2 trials
+                     "--set", "search.num_samples=5")  # 5 samples of a 4-configuration grid: still 4 trials
     assert result.exit_code == 0, result.output
-    assert "2 pair(s), 2 trial(s) per unit, 8 variants" in result.output
-    assert "at least 16 unit(s) = 32 trial(s)" in result.output
+    assert "2 pair(s), 4 trial(s) per unit, 8 variants" in result.output
+    assert "at least 16 unit(s) = 64 trial(s)" in result.output

@@ -106,3 +106,33 @@ def test_trial_models_of_frozen_trunks_standardise_their_tokens():
     assert frozen.net.audio_tokens.embed.standardise is not None and frozen.net.face_tokens.embed.standardise is not None
     assert build_model({**base, "freeze_backbone": False}, 3).audio_tokens.embed.standardise is None
     assert build_model({**base, "freeze_backbone": True, "token_standardise": "off"}, 3).net.audio_tokens.embed.standardise is None
+
+
+def test_a_cross_corpus_trial_records_every_rule_and_the_primary_one_selects(tmp_path: Path) -> None:
+    """protocol.cross_selection: sel_<rule> reported every epoch; checkpoints follow the primary rule (sel_dev)."""
+    from dataclasses import replace
+
+    features = write_feature_cache(tmp_path / "features")
+    base = config(features, epochs=3)
+    rules = ("dev", "source_val", "snd", "entropy", "target_oracle")
+    spec = replace(base, selection_key="sel_dev", rules=rules, rule_metric="fused_uar",
+                   unit=replace(base.unit, target_val_idx=tuple(range(16, 20))))
+    rec = Recorder(tmp_path / "ckpt")
+    run_epochs(spec, rec)
+    assert all({f"sel_{r}" for r in rules} <= set(r) for r in rec.reports)
+    assert all(r["sel_source_val"] == r["val_fused_uar"] for r in rec.reports)
+    scores = [r["sel_dev"] for r in rec.reports]
+    improved = [e for e, s in enumerate(scores, 1) if s >= max(scores[:e])]
+    assert [int(p.name[5:]) for p in rec.checkpoints] == improved
+
+
+def test_source_only_trial_never_builds_a_target_loader(tmp_path: Path, monkeypatch) -> None:
+    """No hidden adaptation in the harness too: a source_only cross-corpus trial reads no adaptation rows."""
+    import harness.trial.loop as loop
+
+    features = write_feature_cache(tmp_path / "features")
+    opened: list[tuple[int, ...]] = []
+    real = loop.dataset
+    monkeypatch.setattr(loop, "dataset", lambda d, rows, *a, **k: (opened.append(tuple(rows)), real(d, rows, *a, **k))[1])
+    run_epochs(config(features, epochs=1, method="source_only"), Recorder(tmp_path / "ckpt"))
+    assert tuple(range(16, 20)) not in opened and opened  # train and validation rows only
