@@ -1,4 +1,4 @@
-"""The report of a results directory: leaderboard, plots, parameter importance, comparison of several runs.
+"""The report of a results directory: report.html, leaderboard, per-class results, plots, parameter importance,
 
 Everything here reads the saved tables only (``harness.results``), so it runs without Ray.
 """
