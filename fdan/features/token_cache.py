@@ -92,7 +92,7 @@ def prepare_tokens(featureset_dir: str | Path, model_cfg: ModelConfig | Mapping[
     out = token_dir(featureset_dir, cfg)
     if _is_complete(out):
         return out
-    from fdan.evaluation import to_device
+    from fdan.evaluation.evaluate import to_device
     from fdan.model import create_model
     from fdan.model.frozen import freeze_trunks, trunk_outputs
 

@@ -162,7 +162,7 @@ class FDAN(nn.Module):
     def param_groups(self, lr: float, backbone_lr_mult: float = 0.1) -> list[dict]:
         """Optimizer groups: the trunks at ``lr * backbone_lr_mult`` (the paper's x0.1), the rest at ``lr``.
 
-        ``fdan.train.build_optimizer`` passes ``backbone_lr_mult = 1`` for random trunks (``weights: none``).
+        ``fdan.training.optim.build_optimizer`` passes ``backbone_lr_mult = 1`` for random trunks (``weights: none``).
         """
         trunk_ids = {id(p) for m in (self.face_trunk, self.audio_trunk) for p in m.parameters()}
         trunk = [p for p in self.parameters() if id(p) in trunk_ids and p.requires_grad]

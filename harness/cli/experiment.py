@@ -43,10 +43,10 @@ def _run(cfg: ExperimentConfig, *, address: str | None, resume: bool, search: bo
     from harness.cluster.resources import ResourceError
     from harness.report.render import render_report
     from harness.results.errors import ResultsError
-    from harness.run.corpora import CorpusMissing
-    from harness.run.errors import SweepError, SweepFailed, SweepInterrupted
-    from harness.run.experiment import run_experiment
-    from harness.run.pairs import PairError
+    from harness.experiment.corpora import CorpusMissing
+    from harness.errors import SweepError, SweepFailed, SweepInterrupted
+    from harness.experiment.run import run_experiment
+    from harness.experiment.units import PairError
 
     try:
         # the report is re-rendered after every unit: `fdan-bench report` works on a running sweep too

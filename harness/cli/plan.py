@@ -1,4 +1,4 @@
-"""`--plan` of `fdan-bench sweep` and `train`: print what would run (harness.run.plan) and exit 0."""
+"""`--plan` of `fdan-bench sweep` and `train`: print what would run (harness.experiment.describe) and exit 0."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,7 +16,7 @@ ClusterOpt = Annotated[Optional[Path], typer.Option(
 
 def show_plan(cfg: ExperimentConfig, *, search: bool, address: str | None, cluster_yaml: Path | None) -> None:
     """Print the plan; with an address, read the joined cluster's present resources (starts no trial)."""
-    from harness.run.plan import describe_plan, local_resources
+    from harness.experiment.describe import describe_plan, local_resources
 
     if cluster_yaml is not None and not cluster_yaml.is_file():
         typer.echo(f"error: --cluster {cluster_yaml}: no such file", err=True)

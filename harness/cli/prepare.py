@@ -21,7 +21,7 @@ from fdan.config import FeatureConfig
 from fdan.corpora.base import CorpusError
 from fdan.features.cache import PrepareResult
 from harness.config.schema import ExperimentConfig
-from harness.run.prepare import run_prepare
+from harness.experiment.prepare import run_prepare
 
 
 # The experiment schema's default, so that `prepare` without --cache-dir fills the cache a sweep reads.

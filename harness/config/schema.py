@@ -88,7 +88,7 @@ class SearchConfig(_Section):
     seed: int = 0
     seeds: list[int] = Field(
         default_factory=list, description="train the configuration chosen per unit again with each of these train.seed "
-        "values and test it (harness.run.seeds): leaderboard cells become mean ± std over folds x seeds",
+        "values and test it (harness.tuning.seeds): leaderboard cells become mean ± std over folds x seeds",
     )
     asha: AshaConfig = Field(default_factory=AshaConfig)
 
@@ -111,7 +111,7 @@ class ResourcesConfig(_Section):
         "with a clear message (resources that died); None waits forever")
     concurrent_units: Literal["auto"] | int = Field(
         "auto", description="(pair x fold) units run side by side, their trial slots shared "
-        "(harness.run.lanes): auto = as many as the cluster has trial slots (at most the units); 1 = one "
+        "(harness.experiment.lanes): auto = as many as the cluster has trial slots (at most the units); 1 = one "
         "unit after another")
 
     @field_validator("concurrent_units", mode="before")

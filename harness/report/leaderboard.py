@@ -1,6 +1,6 @@
 """The leaderboard: held-out test metrics of the selected trials, per pair and overall, with the paper's numbers.
 
-Numbers: trial metrics are fractions in [0, 1] (as ``fdan.metrics`` returns them); the leaderboard shows
+Numbers: trial metrics are fractions in [0, 1] (as ``fdan.evaluation.metrics`` returns them); the leaderboard shows
 percent. Per pair, each fold's selected trial contributes one value; the cell is the mean ± sample standard
 deviation (ddof=1) over folds, and "± –" where there is one fold (no spread to report). Each (pair x fold)
 unit has exactly one selected trial (checked, never averaged). The overall rows, one per protocol and kind

@@ -5,8 +5,8 @@ harness.config.variants). Two systems are compared per pair on the rows both pre
 (pair, fold, utterance_id) for one head: every test utterance of a pair once (its folds pooled);
 under `search.seeds` each seed both systems ran is tested on its own (a `seed` column; -1 without).
 Per comparison: the paired bootstrap of ``M(b) − M(a)`` for M ∈ {WAR, UAR} (percentile CI and
-two-sided p; fdan.significance.paired_bootstrap) and McNemar's test of equal accuracy
-(fdan.significance.mcnemar). Positive differences mean b (the compared system) beats a (the baseline).
+two-sided p; harness.report.significance.paired_bootstrap) and McNemar's test of equal accuracy
+(harness.report.significance.mcnemar). Positive differences mean b (the compared system) beats a (the baseline).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from fdan.significance import mcnemar, paired_bootstrap
+from harness.report.significance import mcnemar, paired_bootstrap
 from harness.results.errors import ResultsError
 from harness.results.io import load_results
 from harness.results.predictions import load_predictions

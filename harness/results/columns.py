@@ -1,8 +1,8 @@
 """What the results tables hold: required columns, the model heads and metrics, and their checks.
 
-``HEADS`` are the FDAN model's three classifier outputs (the same names as ``fdan.train.HEADS``, which
+``HEADS`` are the FDAN model's three classifier outputs (the same names as ``fdan.training.HEADS``, which
 the harness does not import here so that reading results never imports torch); ``METRICS`` the
-per-head metrics ``fdan.metrics`` reports, as fractions in [0, 1].
+per-head metrics ``fdan.evaluation.metrics`` reports, as fractions in [0, 1].
 """
 from __future__ import annotations
 
