@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 Z_POWER = 1.959964 + 0.841621  # two-sided alpha 0.05, power 0.80
-ORACLE_SUFFIX = " (oracle)"  # the pair name of a pairs.oracle unit (harness.run.pairs)
+ORACLE_SUFFIX = " (oracle)"  # the pair name of a pairs.oracle unit (harness.experiment.units)
 
 
 def cluster_bootstrap(values: np.ndarray, speakers: pd.Series, folds: pd.Series, n_boot: int, seed: int) -> np.ndarray:
@@ -49,7 +49,7 @@ def cluster_bootstrap(values: np.ndarray, speakers: pd.Series, folds: pd.Series,
 
 
 def _p_two_sided(stats: np.ndarray) -> float:
-    """min(1, 2·(min(#Δ* ≤ 0, #Δ* ≥ 0) + 1) / (n_boot + 1)), as fdan.significance.paired_bootstrap."""
+    """min(1, 2·(min(#Δ* ≤ 0, #Δ* ≥ 0) + 1) / (n_boot + 1)), as harness.report.significance.paired_bootstrap."""
     return float(min(1.0, 2 * (min((stats <= 0).sum(), (stats >= 0).sum()) + 1) / (len(stats) + 1)))
 
 

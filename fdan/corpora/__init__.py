@@ -18,22 +18,11 @@ __all__ = [
 ]
 
 
-@register_importer("synth")
-def _synth_importer(**options: object) -> CorpusImporter:
-    """The "synth" importer, loaded on first use: fdan.corpora.synth brings the generator (scipy,
-    OpenCV, PyAV), which reading a feature cache must not import (importing it re-registers "synth")."""
-    from fdan.corpora.synth.importer import SynthImporter
-
-    return SynthImporter(**options)
-
-
-_synth_importer.options = ("folds",)  # type: ignore[attr-defined]  # SynthImporter's fields, without importing it
-
-
-import fdan.corpora.meld  # noqa: E402,F401  (registers "meld")
-import fdan.corpora.iemocap  # noqa: E402,F401  (registers "iemocap")
-import fdan.corpora.csv_table  # noqa: E402,F401  (registers "csv")
-import fdan.corpora.savee  # noqa: E402,F401  (registers "savee")
-import fdan.corpora.ravdess  # noqa: E402,F401  (registers "ravdess")
 import fdan.corpora.cremad  # noqa: E402,F401  (registers "cremad", alias "crema-d")
+import fdan.corpora.csv_table  # noqa: E402,F401  (registers "csv")
 import fdan.corpora.enterface  # noqa: E402,F401  (registers "enterface")
+import fdan.corpora.iemocap  # noqa: E402,F401  (registers "iemocap")
+import fdan.corpora.meld  # noqa: E402,F401  (registers "meld")
+import fdan.corpora.ravdess  # noqa: E402,F401  (registers "ravdess")
+import fdan.corpora.savee  # noqa: E402,F401  (registers "savee")
+import fdan.corpora.synth.importer  # noqa: E402,F401  (registers "synth"; the generator is not imported)

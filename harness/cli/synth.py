@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fdan.corpora.synth import CORPORA, DEFAULT_OFFSETS, EMOTIONS, generate
+from fdan.corpora.synth import DEFAULT_OFFSETS, EMOTIONS
+from fdan.corpora.synth.conditions import CORPORA
+from fdan.corpora.synth.generate import generate
 from fdan.corpora.synth.importer import SynthImporter
 
 

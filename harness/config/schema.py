@@ -15,10 +15,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fdan.config import FeatureConfig, ModelConfig, TrainConfig
+from fdan.corpora.synth.shift import check_clip_counts, check_shift
+from fdan.selection import RULES
 from harness.config.corpus_checks import importer_problem, label_problem
 from harness.config.errors import ConfigError, format_validation_error
 from harness.config.overrides import apply_overrides
 from harness.config.search_space import SearchSpace, param_name
+from harness.config.tracking import TrackingConfig
 from harness.config.variants import variant_problem
 
 __all__ = ["ConfigError", "ExperimentConfig", "load_config", "dump_config"]
@@ -36,15 +39,13 @@ class ShiftSpec(_Section):
 
     @model_validator(mode="after")
     def _known_cues(self) -> "ShiftSpec":
-        from fdan.corpora.synth.shift import check_shift  # the generator package loads only when used
-
         check_shift(self.model_dump(exclude_none=True))
         return self
 
 
 class SynthSpec(_Section):
     """Generate-if-missing parameters for a synthetic corpus (fdan.corpora.synth.generate); an existing
-    root made from other parameters is refused (harness.run.corpora.ensure_root)."""
+    root made from other parameters is refused (harness.experiment.corpora.ensure_root)."""
 
     corpus: Literal["synth-studio", "synth-street"] = Field("synth-studio", description="the named conditions drawn from")
     name: str | None = Field(None, description="the generated corpus' name (default: corpus); same corpus + seed = same draws")
@@ -60,8 +61,6 @@ class SynthSpec(_Section):
     @model_validator(mode="after")
     def _counts(self) -> "SynthSpec":
         if self.emotion_clips:
-            from fdan.corpora.synth.shift import check_clip_counts
-
             check_clip_counts(self.clips_per_emotion, self.emotion_clips)
         return self
 
@@ -96,6 +95,8 @@ class PairsConfig(_Section):
         "none: one transductive unit (adapt and test on all target rows)",
     )
     labels: list[str] | None = Field(None, description="restrict every pair's label space to these canonical labels")
+    oracle: bool = Field(False, description="also an `oracle` unit per cross-corpus unit: trained on the labelled target "
+                         "speakers of the other folds, tested on the same held-out fold (the ceiling row)")
 
 
 class AshaConfig(_Section):
@@ -113,7 +114,7 @@ class SearchConfig(_Section):
     seed: int = 0
     seeds: list[int] = Field(
         default_factory=list, description="train the configuration chosen per unit again with each of these train.seed "
-        "values and test it (harness.run.seeds): leaderboard cells become mean ± std over folds x seeds",
+        "values and test it (harness.tuning.seeds): leaderboard cells become mean ± std over folds x seeds",
     )
     asha: AshaConfig = Field(default_factory=AshaConfig)
 
@@ -136,7 +137,7 @@ class ResourcesConfig(_Section):
         "with a clear message (resources that died); None waits forever")
     concurrent_units: Literal["auto"] | int = Field(
         "auto", description="(pair x fold) units run side by side, their trial slots shared "
-        "(harness.run.lanes): auto = as many as the cluster has trial slots (at most the units); 1 = one "
+        "(harness.experiment.lanes): auto = as many as the cluster has trial slots (at most the units); 1 = one "
         "unit after another")
 
     @field_validator("concurrent_units", mode="before")
@@ -170,7 +171,20 @@ class ProtocolConfig(_Section):
         description="speaker-independent: select on validation speakers, test the chosen checkpoint once; "
         "paper: best test epoch (model selection on the test set, only for comparison with the paper)",
     )
-    val_speakers: int = Field(1, ge=1, description="training speakers carved out as validation speakers")
+    val_speakers: int = Field(2, ge=1, description="training speakers carved out as validation speakers: at most n - 2 "
+                              "of n (two keep training), whole sessions for IEMOCAP (harness.experiment.validation_split)")
+    cross_selection: list[str] = Field(
+        default_factory=lambda: ["source_val"], min_length=1,
+        description="cross-corpus model-selection rules, the first one primary (fdan.selection.RULES): source_val, iwv, "
+        "dev, snd, entropy, im, target_oracle (labelled target speakers: an upper bound, never a method)")
+
+    @field_validator("cross_selection")
+    @classmethod
+    def _known_rules(cls, rules: list[str]) -> list[str]:
+        unknown = [r for r in rules if r not in RULES]
+        if unknown or len(set(rules)) != len(rules):
+            raise ValueError(f"cross_selection: unknown or repeated rule(s) {unknown or rules}; known: {', '.join(RULES)}")
+        return rules
     selection_head: Literal["fused", "audio", "face"] = "fused"
     selection_metric: Literal["uar", "war", "macro_f1"] = "uar"
 
@@ -213,6 +227,7 @@ class ExperimentConfig(_Section):
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     protocol: ProtocolConfig = Field(default_factory=ProtocolConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="MLflow / W&B logging of every trial (harness.config.tracking)")
     variants: list[dict[str, Any]] = Field(
         default_factory=list, description="settings compared side by side (harness.config.variants), e.g. "
         "[{train.method: fdan}, {train.method: dann}]: each runs every unit with its own search and selected model",

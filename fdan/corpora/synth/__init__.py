@@ -1,12 +1,10 @@
 """Synthetic multi-modal emotion corpora: rendered faces + speech-like audio as real mp4/wav files.
 
-Importing this package registers the `synth` corpus importer.
+The package itself is light (numpy only): the recipe pieces a config check needs (`profiles`, `shift`).
+The generator (`generate`: scipy, OpenCV, PyAV), the named conditions (`conditions`) and the `synth`
+importer (`importer`) are imported from their modules; `fdan.corpora` registers "synth" lazily.
 """
-from fdan.corpora.synth.conditions import CORPORA, Conditions, get_conditions
-from fdan.corpora.synth.generate import generate, mismatches
-from fdan.corpora.synth.importer import SynthImporter
 from fdan.corpora.synth.profiles import EMOTIONS, Difficulty
-from fdan.corpora.synth.shift import DEFAULT_OFFSETS, CueShift
+from fdan.corpora.synth.shift import DEFAULT_OFFSETS, CueShift, check_clip_counts, check_shift
 
-__all__ = ["CORPORA", "Conditions", "CueShift", "DEFAULT_OFFSETS", "Difficulty", "EMOTIONS", "SynthImporter",
-           "generate", "get_conditions", "mismatches"]
+__all__ = ["CueShift", "DEFAULT_OFFSETS", "Difficulty", "EMOTIONS", "check_clip_counts", "check_shift"]

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from fdan.corpora.synth import CORPORA, EMOTIONS, generate
+from fdan.corpora.synth import EMOTIONS
+from fdan.corpora.synth.conditions import CORPORA
+from fdan.corpora.synth.generate import generate
 from fdan.corpora.synth.layout import LABEL_COLUMNS
 
 
@@ -192,7 +194,7 @@ def test_generate_after_opencv_used_its_thread_pool(tmp_path: Path) -> None:
 
     script = (
         "import cv2, numpy as np\n"
-        "from fdan.corpora.synth import generate\n"
+        "from fdan.corpora.synth.generate import generate\n"
         "cv2.setNumThreads(8)\n"
         "img = np.zeros((1500, 1500, 3), np.float32)\n"
         "for _ in range(3): cv2.GaussianBlur(img, (0, 0), 3.0)\n"

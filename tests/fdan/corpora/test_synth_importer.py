@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-import fdan.corpora.synth  # noqa: F401  (registers the importer)
+import fdan.corpora.synth.importer  # noqa: F401  (registers the importer)
 from fdan.corpora import CorpusError, get_importer, list_importers
-from fdan.corpora.synth import EMOTIONS, generate
+from fdan.corpora.synth import EMOTIONS
+from fdan.corpora.synth.generate import generate
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ import pytest
 import soundfile as sf
 
 from fdan.corpora import get_importer, importer_options
-from fdan.corpora.synth import DEFAULT_OFFSETS, CueShift, generate, mismatches
+from fdan.corpora.synth import DEFAULT_OFFSETS, CueShift
+from fdan.corpora.synth.generate import generate, mismatches
 from fdan.corpora.synth.generate import make_speakers
 from fdan.corpora.synth.conditions import get_conditions
 from fdan.corpora.synth.profiles import EMOTIONS, FACE_CUES, VOICE_CUES, Difficulty, sample_cues
