@@ -219,7 +219,8 @@ def format_leaderboard(board: pd.DataFrame) -> pd.DataFrame:
 
 def markdown_table(df: pd.DataFrame) -> str:
     """A GitHub-flavoured markdown table of ``df`` (pandas ``to_markdown``; every cell as text, "|" escaped)."""
-    text = df.astype(str).map(lambda v: v.replace("|", "\\|").replace("\n", " "))
+    # str() per cell, not astype(str): pandas 3 keeps a missing value a float NaN under astype(str)
+    text = df.map(lambda v: str(v).replace("|", "\\|").replace("\n", " "))
     text.columns = [str(c).replace("|", "\\|").replace("\n", " ") for c in df.columns]
     return text.to_markdown(index=False, tablefmt="github", disable_numparse=True)
 

@@ -19,7 +19,7 @@ from harness.results.predictions import load_predictions
 from ..experiment_data import run_cli
 
 REPO = Path(__file__).resolve().parents[3]
-ORACLE = False  # set True once `pairs.oracle` exists (issue 18): adds the oracle's assertion
+ORACLE = True  # pairs.oracle units (issue 18): the oracle must beat source-only on the shifted target
 SHIFTED = "synth-shift-2.0"
 
 

@@ -1,8 +1,10 @@
 """Every selection rule's pick side by side from per-epoch records, without retraining."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from harness.report.leaderboard import markdown_table
 from harness.report.rule_choices import rule_choices
 
 
@@ -46,3 +48,11 @@ def test_oracle_rows_are_their_own_kind_beside_their_pair():
     board = build_leaderboard(trials)
     assert list(zip(board["pair"], board["kind"])) == [("a→b", "cross"), ("a→b (oracle)", "oracle"),
                                                        ("overall (cross)", "cross"), ("overall (oracle)", "oracle")]
+
+
+def test_markdown_table_writes_a_missing_score_as_text() -> None:
+    """A rule-choice row without a target_oracle score (no such rule) is a NaN cell: it prints as text
+    (pandas 3's astype(str) would leave it a float and the "|" escaping would fail)."""
+    table = pd.DataFrame({"rule": ["iwv", "a|b"], "target_oracle": [np.nan, 0.5]})
+    text = markdown_table(table)
+    assert "| nan " in text and "a\\|b" in text and "0.5" in text
