@@ -1,12 +1,13 @@
 """`fdan-bench sweep experiments/validation.yaml` end to end, shrunk (real Ray, local on 127.0.0.1): the
 planted cue shift shows up in the direction it was planted.
 
-Shrunk: 6 source speakers x 2 clips, 4 target speakers x 3 clips in 2 folds (84 test clips per pair),
+Shrunk: 6 source speakers x 2 clips, 4 target speakers x 3 clips in 2 folds (84 test clips per pair;
+the oracle of a fold trains on 1 of the other fold's speakers and validates on the other),
 source-only only, the null target and the largest dose (in the full experiment source-only loses 24
 points there, 47.5 -> 23.6 %). Asserted: source-only is worse on the shifted target than on the null target (the same
 clips before and after the shift, so the comparison is paired by utterance). With `ORACLE` on (issue 18's
-`pairs.oracle`), also: the oracle (trained on labelled target speakers) beats source-only on the
-shifted target.
+`pairs.oracle`), also: the oracle units test the same target clips as the cross units, and the oracle
+(trained on labelled target speakers) beats source-only on the shifted target.
 """
 from __future__ import annotations
 
@@ -50,4 +51,7 @@ def test_validation_sweep_recovers_the_planted_shift_direction(tmp_path: Path) -
     null, shifted = _accuracy(preds, "synth-null", "source_only"), _accuracy(preds, SHIFTED, "source_only")
     assert shifted < null, (shifted, null)
     if ORACLE:
+        oracle = preds["pair"].astype(str).str.endswith(" (oracle)")
+        on_shifted = preds["target"] == SHIFTED
+        assert set(preds.loc[on_shifted & oracle, "utterance_id"]) == set(preds.loc[on_shifted & ~oracle, "utterance_id"])
         assert _accuracy(preds, SHIFTED, "source_only", oracle=True) > shifted
