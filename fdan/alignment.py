@@ -31,12 +31,14 @@ import torch
 from torch import Tensor, nn
 
 from fdan.config import TrainConfig
+from fdan.distributed import gather_rows
 from fdan.methods import AlignmentMethod, KernelMethod, corpus_method_name, create_method, method_class
 
 __all__ = ["Alignment", "attach_alignment", "alignment_of", "without_alignment", "ALIGNMENT_KEY"]
 
 ALIGNMENT_KEY = "alignment"
 _LMMD_METHODS = ("fdan", "dsan")
+SCOPE_NAMES = ("modal", "corpus")
 
 
 def _build(name: str, scope: str, cfg: TrainConfig, feature_dim: int, num_classes: int) -> AlignmentMethod | None:
@@ -56,14 +58,16 @@ def _part_name(name: str, scope: str) -> str:
 class Alignment(nn.Module):
     """Both alignment terms of a run (module docstring); ``modal`` / ``corpus`` are None where there is none."""
 
-    def __init__(self, cfg: TrainConfig, feature_dim: int, num_classes: int) -> None:
+    def __init__(self, cfg: TrainConfig, feature_dim: int, num_classes: int, scopes: tuple[str, ...] = SCOPE_NAMES) -> None:
         super().__init__()
         method = getattr(cfg, "method", "fdan")
         modal = "dsan" if method == "fdan" and cfg.lmmd_target_weights == "predictions" else method
-        self.method = method
-        self.modal = _build(modal, "modalities", cfg, feature_dim, num_classes)
-        self.corpus = _build(corpus_method_name(method), "corpora", cfg, feature_dim, num_classes)
+        self.method, self.scopes = method, tuple(scopes)
+        # a term the run never computes is not built: DDP needs a gradient for every trainable parameter
+        self.modal = _build(modal, "modalities", cfg, feature_dim, num_classes) if "modal" in scopes else None
+        self.corpus = _build(corpus_method_name(method), "corpora", cfg, feature_dim, num_classes) if "corpus" in scopes else None
         self.warmup = float(cfg.lmmd_warmup)
+        self.gather = bool(getattr(cfg, "gather_alignment", True))  # fdan.distributed: the rows of all ranks
 
     def has_parameters(self) -> bool:
         """Whether a method has trainable parameters (DANN's discriminator)."""
@@ -83,6 +87,9 @@ class Alignment(nn.Module):
         if method is None:
             return None
         prob = target_prob if method.needs_target_prob else None
+        if self.gather:  # several DDP ranks: the term of the global batch (identity in one process)
+            source, target, label = gather_rows(source), gather_rows(target), gather_rows(label)
+            prob = None if prob is None else gather_rows(prob)
         scheduled = method(source, target, label, prob, progress=self.progress(progress))
         with torch.no_grad(), torch.autocast(device_type=source.device.type, enabled=False):
             raw = method.divergence(source.detach().float(), target.detach().float(), label,
@@ -98,15 +105,16 @@ def _fdan_net(model: nn.Module) -> nn.Module:
     return model
 
 
-def attach_alignment(model: nn.Module, cfg: TrainConfig) -> Alignment:
+def attach_alignment(model: nn.Module, cfg: TrainConfig, scopes: tuple[str, ...] = SCOPE_NAMES) -> Alignment:
     """Build the run's :class:`Alignment` and register it as ``<FDAN net>.alignment`` (before the optimizer
-    is built, so DANN's discriminators are optimised); returns it. An alignment already attached for the
-    same method is kept (calling twice is harmless)."""
+    is built, so DANN's discriminators are optimised); returns it. ``scopes``: the terms the run computes
+    (``modal`` needs two modalities, ``corpus`` a target corpus); the others are not built. An alignment
+    already attached for the same method and scopes is kept (calling twice is harmless)."""
     net = _fdan_net(model)
     attached = getattr(net, ALIGNMENT_KEY, None)
-    if isinstance(attached, Alignment) and attached.method == getattr(cfg, "method", "fdan"):
+    if isinstance(attached, Alignment) and (attached.method, attached.scopes) == (getattr(cfg, "method", "fdan"), tuple(scopes)):
         return attached
-    align = Alignment(cfg, int(net.cfg.adapt_dim), int(net.cfg.num_classes))
+    align = Alignment(cfg, int(net.cfg.adapt_dim), int(net.cfg.num_classes), tuple(scopes))
     device = next(net.parameters()).device
     net.add_module(ALIGNMENT_KEY, align.to(device))
     return align

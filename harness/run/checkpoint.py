@@ -24,6 +24,8 @@ from typing import Any, Iterator
 import torch
 from torch.utils.data import DataLoader, RandomSampler
 
+from fdan.rank_sampler import epoch_seed  # noqa: F401  (the order of an epoch, also for several workers)
+
 CHECKPOINT_FILE = "model.pt"
 
 
@@ -49,10 +51,6 @@ def restore_rng(state: dict[str, Any] | None) -> None:
     torch.set_rng_state(state["torch"])
     if state.get("cuda") and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def epoch_seed(seed: int, epoch: int) -> int:
-    return (int(seed) * 1_000_003 + int(epoch)) % 2**63
 
 
 def set_loader_epoch(dl: DataLoader | None, seed: int, epoch: int) -> None:
@@ -87,11 +85,11 @@ def safe_types(state: Any) -> Any:
 
 def save_checkpoint(path: str | Path, *, model: dict[str, torch.Tensor], optimizer: dict, scheduler: dict,
                     epoch: int, step: int, labels: list[str], model_config: dict[str, Any],
-                    rng: dict[str, Any] | None = None, best_score: float = float("-inf")) -> None:
+                    rng: dict[str, Any] | None = None, best_score: float = float("-inf"), amp: str = "off") -> None:
     """Write a checkpoint; everything in it loads again with ``weights_only=True`` (checked by the tests)."""
     torch.save({"model": model, "optimizer": safe_types(optimizer), "scheduler": safe_types(scheduler), "epoch": int(epoch),
                 "step": int(step), "labels": [str(label) for label in labels], "model_config": plain(model_config),
-                "rng": rng, "best_score": float(best_score)}, str(path))
+                "rng": rng, "best_score": float(best_score), "amp": str(amp)}, str(path))
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -39,7 +39,9 @@ def evaluate_checkpoint(checkpoint_path: str, unit: dict[str, Any], torch_thread
     # frozen trunks are rebuilt from the config, not stored; the training-only alignment terms are not needed
     load_model_state(model, without_alignment(state["model"]))
     ds = dataset(unit["target_dir"], unit["test_idx"], {label: i for i, label in enumerate(labels)}, state["model_config"])
-    result = evaluate_heads(model, make_loader(ds, 16, shuffle=False, num_workers=0, seed=0), len(labels), device)
+    # the autocast of training and validation (fdan.numerics: one policy for selection and test)
+    result = evaluate_heads(model, make_loader(ds, 16, shuffle=False, num_workers=0, seed=0), len(labels), device,
+                            amp=state.get("amp", "off"))
     manifest = FeatureSet.open(unit["target_dir"]).manifest
     return {
         "metrics": result.metrics,

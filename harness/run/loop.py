@@ -24,6 +24,8 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from fdan.alignment import attach_alignment
 from fdan.config import ModelConfig, TrainConfig
+from fdan.distributed import average_buffers, mean_across_ranks, sync_batchnorm
+from fdan.numerics import apply_numeric_policy, seed_worker
 from fdan.train import build_optimizer, build_scheduler, seed_everything, train_epoch
 from harness.run.checkpoint import (
     CHECKPOINT_FILE, load_checkpoint, restore_rng, rng_state, save_checkpoint, set_loader_epoch,
@@ -36,7 +38,9 @@ class Backend(Protocol):
     device: torch.device
     rank: int
 
-    def prepare_loader(self, loader: DataLoader) -> DataLoader: ...
+    world_size: int
+
+    def prepare_loader(self, loader: DataLoader, seed: int) -> DataLoader: ...
     def prepare_model(self, model: torch.nn.Module) -> torch.nn.Module: ...
     def checkpoint_dir(self) -> Any: ...  # a context manager giving the latest checkpoint's directory, or None
     def report(self, metrics: dict[str, Any], checkpoint_dir: str | None, improved: bool) -> None: ...
@@ -63,8 +67,14 @@ def make_loader(ds: Dataset, batch_size: int, *, shuffle: bool, num_workers: int
     sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(seed)) if shuffle else None
     return DataLoader(ds, batch_size=batch_size, sampler=sampler, drop_last=drop_last, num_workers=num_workers,
                       generator=torch.Generator().manual_seed(seed) if shuffle else None,
-                      collate_fn=getattr(ds, "collate", None),
+                      collate_fn=getattr(ds, "collate", None), worker_init_fn=seed_worker,
                       pin_memory=torch.device(device).type == "cuda", persistent_workers=num_workers > 0)
+
+
+def alignment_scopes(model_cfg: dict[str, Any], cross_corpus: bool) -> tuple[str, ...]:
+    """The alignment terms a trial computes: between modalities with two, between corpora cross-corpus."""
+    modalities = model_cfg.get("modalities") or ["audio", "face"]
+    return tuple(s for s, used in (("modal", len(modalities) == 2), ("corpus", cross_corpus)) if used)
 
 
 def uses_tokens(model_cfg: dict[str, Any]) -> bool:
@@ -127,8 +137,7 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
     train_cfg = TrainConfig.model_validate(config["train"])
     seed_everything(train_cfg.seed)
     device = backend.device
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed shapes per length bucket: autotune once
+    apply_numeric_policy(train_cfg.deterministic, device)  # fdan.numerics: benchmark or deterministic
     labels = unit["labels"]
     l2i = {label: i for i, label in enumerate(labels)}
     workers = loader_workers(train_cfg, device, uses_tokens(model_cfg))
@@ -138,17 +147,20 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
         return make_loader(ds, train_cfg.batch_size, shuffle=shuffle, num_workers=workers,
                            seed=train_cfg.seed + seed_offset, device=device)
 
-    train_loader = backend.prepare_loader(loader(unit["source_dir"], unit["train_idx"], True, True, 0))
+    # train.batch_size is the global batch: each of N workers draws its share of the one-worker batches (fdan.distributed)
+    train_loader = backend.prepare_loader(loader(unit["source_dir"], unit["train_idx"], True, True, 0), train_cfg.seed)
     target_loader = None
     if unit["adapt_idx"]:  # cross-corpus: unlabelled target rows (label -1), never their labels
-        target_loader = backend.prepare_loader(loader(unit["target_dir"], unit["adapt_idx"], False, True, 1))
+        target_loader = backend.prepare_loader(loader(unit["target_dir"], unit["adapt_idx"], False, True, 1),
+                                               train_cfg.seed + 1)
     # Every rank evaluates the whole validation / test set; only rank 0's report reaches Tune.
     val_loader = loader(unit["source_dir"], unit["val_idx"], True, False, 0)
     test_loader = loader(unit["target_dir"], unit["test_idx"], True, False, 0) if config["protocol"] == "paper" else None
 
     model = build_model(model_cfg, len(labels)).to(device)
     # train.method's own parameters (DANN's discriminators) join the model: optimised, moved, checkpointed with it
-    attach_alignment(model, train_cfg)
+    # (only the terms this run computes: DDP needs a gradient for every trainable parameter)
+    attach_alignment(model, train_cfg, alignment_scopes(model_cfg, bool(unit["adapt_idx"])))
     optimizer = build_optimizer(model, train_cfg)  # before prepare_model wraps the model in DDP
     if len(train_loader) == 0:
         raise ValueError(f"{len(unit['train_idx'])} training rows give no batch of {train_cfg.batch_size} per worker; "
@@ -164,7 +176,7 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
             scheduler.load_state_dict(state["scheduler"])
             start_epoch, step = int(state["epoch"]) + 1, int(state["step"])
             restore_rng(state.get("rng"))
-    model = backend.prepare_model(model)
+    model = backend.prepare_model(sync_batchnorm(model, train_cfg.sync_batchnorm, device))
     plain = getattr(model, "module", model)
     key, best = config.get("selection_key"), float("-inf")
     if start_epoch > 1:  # a resumed attempt compares against the best score before the interruption
@@ -177,6 +189,8 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
             set_loader_epoch(dl, train_cfg.seed + offset, epoch)
         losses, step = train_epoch(model, train_loader, optimizer, scheduler, train_cfg, step=step,
                                    total_steps=total_steps, device=device, target_loader=target_loader)
+        losses = mean_across_ranks(losses)  # the global batches' loss parts, on every rank
+        average_buffers(plain)  # BatchNorm running statistics: one model on every rank (fdan.distributed)
         metrics: dict[str, Any] = {"epoch": epoch, **{f"train_{k}": float(v) for k, v in losses.items()},
                                    "attempt_start_epoch": start_epoch,  # > 1: this attempt resumed a checkpoint
                                    "unit_key": unit.get("key")}  # checked against its unit (harness.run.unit)
@@ -192,6 +206,7 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
             if backend.rank == 0:
                 save_checkpoint(os.path.join(tmp, CHECKPOINT_FILE), model=model_state(plain),
                                 optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), epoch=epoch,
-                                step=step, labels=labels, model_config=model_cfg, rng=rng_state(), best_score=best)
+                                step=step, labels=labels, model_config=model_cfg, rng=rng_state(), best_score=best,
+                                amp=train_cfg.amp)
                 written = tmp
             backend.report(metrics, written, improved)

@@ -13,6 +13,8 @@ from typing import Any, Iterator
 import torch
 from torch.utils.data import DataLoader
 
+from fdan.distributed import ddp_options
+from fdan.rank_sampler import rank_loader
 from harness.run.loop import CHECKPOINT_FILE, build_model, eval_metrics, make_loader, run_epochs
 
 __all__ = ["CHECKPOINT_FILE", "TrainBackend", "build_model", "eval_metrics", "make_loader", "train_loop"]
@@ -27,16 +29,16 @@ class TrainBackend:
 
         self.device = torch.device(ray.train.torch.get_device())
         self.rank = ray.train.get_context().get_world_rank()
+        self.world_size = ray.train.get_context().get_world_size()
 
-    def prepare_loader(self, loader: DataLoader) -> DataLoader:
-        import ray.train.torch
-
-        return ray.train.torch.prepare_data_loader(loader, move_to_device=False)
+    def prepare_loader(self, loader: DataLoader, seed: int) -> DataLoader:
+        """This rank's share of the one-worker batches (fdan.rank_sampler), not Ray's DistributedSampler (seed 0)."""
+        return rank_loader(loader, self.rank, self.world_size, seed)
 
     def prepare_model(self, model: torch.nn.Module) -> torch.nn.Module:
         import ray.train.torch
 
-        return ray.train.torch.prepare_model(model, move_to_device=False)
+        return ray.train.torch.prepare_model(model, move_to_device=False, parallel_strategy_kwargs=ddp_options())
 
     @contextlib.contextmanager
     def checkpoint_dir(self) -> Iterator[str | None]:
