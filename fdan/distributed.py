@@ -118,10 +118,12 @@ def sync_batchnorm(model: nn.Module, enabled: bool, device: torch.device | str) 
 
 
 def buffers_equal_across_ranks(tensors: Iterable[Tensor]) -> bool:
-    """Whether every rank holds the same values (a check for tests and debugging)."""
-    ok = True
+    """Whether every rank holds the same values as rank 0 (the same answer on every rank; for tests and debugging)."""
+    same = True
     for t in tensors:
         ref = t.detach().clone()
         dist.broadcast(ref, src=0)
-        ok = ok and bool(torch.equal(ref, t.detach()))
-    return ok
+        same = same and bool(torch.equal(ref, t.detach()))
+    verdict = torch.tensor([int(same)])
+    dist.all_reduce(verdict, op=dist.ReduceOp.MIN)
+    return bool(verdict.item())
