@@ -12,18 +12,16 @@
   for reproducible GEMMs). Two runs with the same config and seed then give the same losses bit for
   bit on one machine. Cost: no autotuned convolutions and deterministic reductions (on GPUs typically
   10-30 % slower steps; ``bench/gpu_check.py`` measures it on the card at hand); nothing on CPU.
-- **Loader workers** always get :func:`seed_worker`: NumPy and ``random`` in a DataLoader worker are
-  seeded from the worker's torch seed (itself a function of the loader's seeded generator).
+- **Loader workers** are seeded either way: PyTorch seeds torch, NumPy and ``random`` in each DataLoader
+  worker from the loader's generator, which ``harness.run.loop.make_loader`` seeds from ``train.seed``.
 """
 from __future__ import annotations
 
 import os
-import random
 
-import numpy as np
 import torch
 
-__all__ = ["apply_numeric_policy", "seed_worker", "CUBLAS_WORKSPACE"]
+__all__ = ["apply_numeric_policy", "CUBLAS_WORKSPACE"]
 
 CUBLAS_WORKSPACE = ":4096:8"
 
@@ -38,10 +36,3 @@ def apply_numeric_policy(deterministic: bool, device: torch.device | str) -> Non
     torch.use_deterministic_algorithms(bool(deterministic))
     torch.backends.cudnn.deterministic = bool(deterministic)
     torch.backends.cudnn.benchmark = on_cuda and not deterministic  # fixed shapes per length bucket: autotune once
-
-
-def seed_worker(worker_id: int) -> None:
-    """DataLoader ``worker_init_fn``: seed NumPy and ``random`` from the worker's torch seed."""
-    seed = torch.initial_seed() % 2**32
-    np.random.seed(seed)
-    random.seed(seed)

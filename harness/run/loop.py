@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 from fdan.alignment import attach_alignment
 from fdan.config import ModelConfig, TrainConfig
 from fdan.distributed import average_buffers, mean_across_ranks, sync_batchnorm
-from fdan.numerics import apply_numeric_policy, seed_worker
+from fdan.numerics import apply_numeric_policy
 from fdan.train import build_optimizer, build_scheduler, seed_everything, train_epoch
 from harness.run.checkpoint import (
     CHECKPOINT_FILE, load_checkpoint, restore_rng, rng_state, save_checkpoint, set_loader_epoch,
@@ -67,7 +67,7 @@ def make_loader(ds: Dataset, batch_size: int, *, shuffle: bool, num_workers: int
     sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(seed)) if shuffle else None
     return DataLoader(ds, batch_size=batch_size, sampler=sampler, drop_last=drop_last, num_workers=num_workers,
                       generator=torch.Generator().manual_seed(seed) if shuffle else None,
-                      collate_fn=getattr(ds, "collate", None), worker_init_fn=seed_worker,
+                      collate_fn=getattr(ds, "collate", None),
                       pin_memory=torch.device(device).type == "cuda", persistent_workers=num_workers > 0)
 
 
