@@ -23,7 +23,7 @@ class Recorder:
         self.reports: list[dict] = []
         self.checkpoints: list[Path] = []
 
-    def prepare_loader(self, loader):
+    def prepare_loader(self, loader, seed):
         return loader
 
     def prepare_model(self, model):

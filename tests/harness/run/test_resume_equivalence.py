@@ -29,7 +29,7 @@ class FolderBackend:
         self.device, self.rank, self.store, self.reports = torch.device("cpu"), 0, store, []
         store.mkdir(exist_ok=True)
 
-    def prepare_loader(self, loader):
+    def prepare_loader(self, loader, seed):
         return loader
 
     def prepare_model(self, model):
