@@ -1,7 +1,8 @@
 """The Ray Train per-worker loop of one trial: `harness.run.loop.run_epochs` on the `ray.train` backend.
 
 Every epoch each worker calls `ray.train.report` (a barrier); rank 0 attaches the checkpoint. The
-loaders get a DistributedSampler and the model DDP (`ray.train.torch.prepare_*`); devices are
+shuffled loaders deal out the one-worker batches by rank (`fdan.rank_sampler`, seeded by `train.seed`) and
+the model gets DDP (`ray.train.torch.prepare_model`, options `fdan.distributed.ddp_options`); devices are
 placed by Ray Train. A Train run restarted under the same name resumes from its latest checkpoint
 (`ray.train.get_checkpoint`).
 """
