@@ -189,7 +189,7 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
             set_loader_epoch(dl, train_cfg.seed + offset, epoch)
         losses, step = train_epoch(model, train_loader, optimizer, scheduler, train_cfg, step=step,
                                    total_steps=total_steps, device=device, target_loader=target_loader)
-        losses = mean_across_ranks(losses)  # the global batches' loss parts, on every rank
+        losses = mean_across_ranks(losses, device)  # the global batches' loss parts (NCCL: a device tensor)
         average_buffers(plain)  # BatchNorm running statistics: one model on every rank (fdan.distributed)
         metrics: dict[str, Any] = {"epoch": epoch, **{f"train_{k}": float(v) for k, v in losses.items()},
                                    "attempt_start_epoch": start_epoch,  # > 1: this attempt resumed a checkpoint
