@@ -6,11 +6,8 @@
 """
 from __future__ import annotations
 
-import copy
 
-import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, Dataset, RandomSampler
