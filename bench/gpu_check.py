@@ -28,7 +28,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-NO_SYNC_TESTS = ["tests/harness/run/test_gpu_hot_path.py", "tests/fdan/test_lmmd.py::test_cuda_no_host_sync"]
+NO_SYNC_TESTS = ["tests/harness/trial/test_gpu_hot_path.py", "tests/fdan/alignment/test_lmmd.py::test_cuda_no_host_sync"]
 
 
 class Utilisation:
@@ -75,11 +75,14 @@ def media_batch(batch: int, features: Any, classes: int, seed: int, labelled: bo
 
 def training_run(amp: str, steps: int, batch: int, *, deterministic: bool = False, seed: int = 0) -> dict[str, Any]:
     """`steps` timed cross-corpus train_steps (after 3 warm-up steps) of the default model."""
-    from fdan.alignment import attach_alignment
+    from fdan.alignment.scopes import attach_alignment
     from fdan.config import TrainConfig
-    from fdan.numerics import apply_numeric_policy
-    from fdan.train import build_optimizer, prepare_model, seed_everything, train_step
-    from harness.run.loop import build_model
+    from fdan.training.numerics import apply_numeric_policy
+    from fdan.training.amp import grad_scaler
+    from fdan.training.fit import prepare_model, seed_everything
+    from fdan.training.loss import train_step
+    from fdan.training.optim import build_optimizer
+    from harness.trial.loop import build_model
 
     model_cfg, train_cfg, features = default_sections()
     cfg = TrainConfig.model_validate({**train_cfg, "amp": amp, "batch_size": batch, "deterministic": deterministic})
@@ -91,10 +94,11 @@ def training_run(amp: str, steps: int, batch: int, *, deterministic: bool = Fals
     data = [(media_batch(batch, features, model_cfg["num_classes"], 2 * i),
              media_batch(batch, features, model_cfg["num_classes"], 2 * i + 1, labelled=False)) for i in range(4)]
     losses: list[torch.Tensor] = []
+    scaler = grad_scaler(cfg.amp, "cuda")  # fp16: one loss scale for the run, as fit() keeps it
 
     def step(i: int) -> None:
         src, tgt = data[i % len(data)]
-        losses.append(train_step(model, src, optimizer, None, cfg, progress=0.5, target_batch=tgt)["loss"])
+        losses.append(train_step(model, src, optimizer, None, cfg, progress=0.5, target_batch=tgt, scaler=scaler)["loss"])
 
     for i in range(3):
         step(i)
@@ -117,11 +121,13 @@ def training_run(amp: str, steps: int, batch: int, *, deterministic: bool = Fals
 
 def one_trial(batch: int, steps: int) -> dict[str, Any]:
     """One epoch of `steps` batches and a validation pass, as a trial does them (train.amp: auto)."""
-    from fdan.alignment import attach_alignment
+    from fdan.alignment.scopes import attach_alignment
     from fdan.config import TrainConfig
-    from fdan.train import build_optimizer, build_scheduler, prepare_model, seed_everything, train_epoch
-    from harness.run.loop import build_model
-    from harness.run.modality_eval import evaluate_heads
+    from fdan.training.epoch import train_epoch
+    from fdan.training.fit import prepare_model, seed_everything
+    from fdan.training.optim import build_optimizer, build_scheduler
+    from harness.trial.loop import build_model
+    from harness.trial.modality_eval import evaluate_heads
 
     model_cfg, train_cfg, features = default_sections()
     cfg = TrainConfig.model_validate({**train_cfg, "amp": "auto", "batch_size": batch})

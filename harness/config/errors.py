@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from pydantic import ValidationError
+from harness.errors import InputError
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """An invalid experiment config; the message names the dotted field path. The CLI exits with code 2."""
 
 

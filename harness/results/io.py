@@ -8,7 +8,8 @@ Layout of ``results/<experiment>/`` (column-by-column description in README.md, 
     predictions.parquet            per-utterance test predictions of the selected models (harness.results.predictions)
     config.resolved.yaml           the resolved experiment config
     env.json                       package versions, git commit, hardware, Ray cluster resources
-    leaderboard.md, plots/         rendered from the files above by :func:`harness.report.render.render_report`
+    report.html, leaderboard.md, per_class.csv, plots/   rendered from the files above by
+                                   :func:`harness.report.render.render_report`
 """
 from __future__ import annotations
 
