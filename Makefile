@@ -7,7 +7,7 @@ VENV ?= $(HOME)/.cache/fdan-bench/venv-$(LOCK_HASH)
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install test quickstart bench clean-venv
+.PHONY: install test quickstart bench gpu-check clean-venv
 
 $(VENV)/.complete:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (fdan-bench needs Python 3.11; set PYTHON=...)"; exit 1; }
@@ -34,6 +34,11 @@ BENCHES ?= $(sort $(wildcard bench/bench_*.py))
 
 bench: install
 	@set -e; for b in $(BENCHES); do echo "== $$b"; $(BIN)/python $$b; done
+
+# CUDA end to end on one GPU (<= 5 min): no-host-sync tests, bf16 / fp16 + GradScaler, channels_last, deterministic
+# mode, one trial of the default lmmd.yaml model at batch 32; figures in results/gpu_check.json (skips without a GPU)
+gpu-check: install
+	$(BIN)/python bench/gpu_check.py --out results/gpu_check.json
 
 clean-venv:
 	rm -rf $(VENV)

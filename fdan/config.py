@@ -168,6 +168,18 @@ class TrainConfig(_Section):
     grad_clip: float | None = Field(5.0, description="max gradient norm; None disables")
     seed: int = 0
     num_workers: int = Field(0, ge=0, description="DataLoader workers")
+    gather_alignment: bool = Field(
+        True, description="several workers per trial: every alignment term sees the rows of all workers (a differentiable "
+        "all-gather; the one-worker loss of the global batch), false = each worker's own rows (fdan.training.distributed)",
+    )
+    sync_batchnorm: bool = Field(
+        False, description="several CUDA workers: BatchNorm batch statistics over the global batch (SyncBatchNorm); "
+        "false = per worker (batch_size / workers rows); refused on CPU workers",
+    )
+    deterministic: bool = Field(
+        False, description="reproducible GPU runs: cudnn.benchmark off, deterministic algorithms only, seeded loader "
+        "workers (fdan.determinism; slower)",
+    )
     amp: Literal["off", "bf16", "fp16", "auto"] = Field(
         "off", description="autocast: auto = bf16 on CUDA GPUs that support it, else off; fp16 adds a GradScaler; LMMD stays float32"
     )

@@ -20,13 +20,13 @@ features otherwise loses ~10 % — and the result is cast back to the features' 
 from __future__ import annotations
 
 import contextlib
-from typing import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
-__all__ = ["pairwise_sq_distances", "bandwidth_multipliers", "check_pair", "gaussian_kernel", "kernel_quadratic_form"]
+__all__ = ["KernelSpec", "pairwise_sq_distances", "check_pair", "gaussian_kernel", "kernel_quadratic_form"]
 
 
 def pairwise_sq_distances(z: Tensor) -> Tensor:
@@ -48,26 +48,40 @@ def _centred_sq_distances(zc: Tensor) -> Tensor:
     return d.clamp_min(0.0).masked_fill(eye, 0.0)
 
 
-def bandwidth_multipliers(
-    *,
-    kernel_mul: float = 2.0,
-    kernel_num: int = 5,
-    bandwidths: Sequence[float] | None = None,
-    dtype: torch.dtype = torch.float32,
-    device: torch.device | str | None = None,
-) -> Tensor:
-    """Multipliers ``r_k`` ``(K,)``: ``bandwidths`` if given, else ``kernel_mul ** (k − kernel_num // 2)``."""
-    if bandwidths is not None:
-        if len(bandwidths) == 0 or any(not (float(b) > 0) for b in bandwidths):
-            raise ValueError(f"bandwidths must be a non-empty list of positive numbers, got {list(bandwidths)}")
-        # Built on the host; non_blocking so that a CUDA copy does not synchronise the stream.
-        return torch.tensor([float(b) for b in bandwidths], dtype=dtype).to(device, non_blocking=True)
-    if kernel_num < 1:
-        raise ValueError(f"kernel_num must be >= 1, got {kernel_num}")
-    if not kernel_mul > 0:
-        raise ValueError(f"kernel_mul must be > 0, got {kernel_mul}")
-    exponents = torch.arange(kernel_num, dtype=dtype, device=device) - (kernel_num // 2)
-    return torch.pow(float(kernel_mul), exponents)
+@dataclass(frozen=True)
+class KernelSpec:
+    """The bandwidths of the multi-kernel Gaussian (module doc), said once for every kernel user.
+
+    ``kernel_mul``, ``kernel_num``: the ladder ``σ_k = σ̄ · m^(k − ⌊K/2⌋)``; ``fix_sigma``: a fixed base
+    bandwidth ``σ̄`` (``None`` or 0: the mean pairwise distance); ``bandwidths``: explicit multipliers
+    ``r_k`` replacing the ladder. Invalid values raise ``ValueError`` when the spec is made.
+    """
+
+    kernel_mul: float = 2.0
+    kernel_num: int = 5
+    fix_sigma: float | None = None
+    bandwidths: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.bandwidths is not None:
+            if len(self.bandwidths) == 0 or any(not (float(b) > 0) for b in self.bandwidths):
+                raise ValueError(f"bandwidths must be a non-empty list of positive numbers, got {list(self.bandwidths)}")
+            object.__setattr__(self, "bandwidths", tuple(float(b) for b in self.bandwidths))
+        elif self.kernel_num < 1:
+            raise ValueError(f"kernel_num must be >= 1, got {self.kernel_num}")
+        elif not self.kernel_mul > 0:
+            raise ValueError(f"kernel_mul must be > 0, got {self.kernel_mul}")
+
+    def multipliers(self, dtype: torch.dtype = torch.float32, device: torch.device | str | None = None) -> Tensor:
+        """Multipliers ``r_k`` ``(K,)``: ``bandwidths`` if given, else ``kernel_mul ** (k − kernel_num // 2)``."""
+        if self.bandwidths is not None:
+            # Built on the host; non_blocking so that a CUDA copy does not synchronise the stream.
+            return torch.tensor(self.bandwidths, dtype=dtype).to(device, non_blocking=True)
+        exponents = torch.arange(self.kernel_num, dtype=dtype, device=device) - (self.kernel_num // 2)
+        return torch.pow(float(self.kernel_mul), exponents)
+
+
+DEFAULT_KERNEL = KernelSpec()
 
 
 def _inverse_bandwidths(dist: Tensor, ratios: Tensor, fix_sigma: float | None) -> Tensor:
@@ -86,22 +100,12 @@ def check_pair(source: Tensor, target: Tensor) -> None:
         )
 
 
-def gaussian_kernel(
-    source: Tensor,
-    target: Tensor,
-    *,
-    kernel_mul: float = 2.0,
-    kernel_num: int = 5,
-    fix_sigma: float | None = None,
-    bandwidths: Sequence[float] | None = None,
-) -> Tensor:
+def gaussian_kernel(source: Tensor, target: Tensor, kernel: KernelSpec = DEFAULT_KERNEL) -> Tensor:
     """Multi-kernel Gaussian Gram matrix of ``Z = [source; target]`` (plain autograd).
 
     Args:
         source: ``(B, d)`` features. target: ``(B', d)`` features, same dtype and device.
-        kernel_mul, kernel_num: geometric bandwidth ladder ``σ̄ · m^(k − ⌊K/2⌋)``.
-        fix_sigma: fixed base bandwidth ``σ̄``; ``None`` or 0 means the mean pairwise distance.
-        bandwidths: explicit multipliers ``r_k`` replacing kernel_mul/kernel_num (``σ_k = σ̄ r_k``).
+        kernel: the bandwidths (:class:`KernelSpec`).
 
     Returns:
         ``(n, n)`` with ``n = B + B'``: ``K_ij = Σ_k exp(−D_ij / σ_k)``; the bandwidth is a constant.
@@ -112,10 +116,7 @@ def gaussian_kernel(
     z32, no_autocast = _float32_no_autocast(z)
     with no_autocast:
         dist = pairwise_sq_distances(z32)
-        ratios = bandwidth_multipliers(
-            kernel_mul=kernel_mul, kernel_num=kernel_num, bandwidths=bandwidths, dtype=dist.dtype, device=dist.device
-        )
-        inv = _inverse_bandwidths(dist, ratios, fix_sigma)
+        inv = _inverse_bandwidths(dist, kernel.multipliers(dist.dtype, dist.device), kernel.fix_sigma)
         return torch.exp(dist.unsqueeze(0) * -inv.view(-1, 1, 1)).sum(dim=0).to(z.dtype)
 
 
@@ -159,16 +160,7 @@ class _KernelQuadraticForm(torch.autograd.Function):
             return a.sum(dim=1, keepdim=True) * zc - a @ zc, None, None, None
 
 
-def kernel_quadratic_form(
-    source: Tensor,
-    target: Tensor,
-    weights: Tensor,
-    *,
-    kernel_mul: float = 2.0,
-    kernel_num: int = 5,
-    fix_sigma: float | None = None,
-    bandwidths: Sequence[float] | None = None,
-) -> Tensor:
+def kernel_quadratic_form(source: Tensor, target: Tensor, weights: Tensor, kernel: KernelSpec = DEFAULT_KERNEL) -> Tensor:
     """``Σ_c w_cᵀ K w_c = Σ (K W) ⊙ W`` for ``K`` = :func:`gaussian_kernel` of ``source``, ``target``.
 
     Args:
@@ -186,9 +178,7 @@ def kernel_quadratic_form(
         raise ValueError(f"weights must be ({z.shape[0]}, C), got {tuple(weights.shape)}")
     z32, no_autocast = _float32_no_autocast(z)
     with no_autocast:
-        ratios = bandwidth_multipliers(
-            kernel_mul=kernel_mul, kernel_num=kernel_num, bandwidths=bandwidths, dtype=z32.dtype, device=z.device
-        )
-        out = _KernelQuadraticForm.apply(z32, weights.detach().to(z32.dtype), ratios, fix_sigma)
+        ratios = kernel.multipliers(z32.dtype, z.device)
+        out = _KernelQuadraticForm.apply(z32, weights.detach().to(z32.dtype), ratios, kernel.fix_sigma)
     return out.to(z.dtype)
 

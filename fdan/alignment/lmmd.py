@@ -18,12 +18,12 @@ part of the graph.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from fdan.alignment.kernels import autocast_disabled, kernel_quadratic_form, pairwise_sq_distances
+from fdan.alignment.kernels import KernelSpec, autocast_disabled, kernel_quadratic_form, pairwise_sq_distances
 
 __all__ = ["lmmd_class_weights", "lmmd_weight_matrices", "lmmd", "spread_normalise"]
 
@@ -85,10 +85,8 @@ def lmmd(
     source_label: Tensor,
     target_prob: Tensor,
     *,
-    kernel_mul: float = 2.0,
-    kernel_num: int = 5,
-    fix_sigma: float | None = None,
-    bandwidths: Sequence[float] | None = None,
+    kernel: KernelSpec | None = None,
+    **kernel_options: Any,
 ) -> Tensor:
     """LMMD loss between ``source`` ``(B, d)`` and ``target`` ``(B', d)``, a 0-d tensor.
 
@@ -96,8 +94,8 @@ def lmmd(
         source_label: ``(B,)`` integer class labels of the source rows.
         target_prob: ``(B', C)`` target class probabilities; ``C`` is the class count. Never
             receives a gradient.
-        kernel_mul, kernel_num, fix_sigma, bandwidths: the kernel (see :func:`fdan.alignment.kernels.gaussian_kernel`);
-            ``bandwidths`` (multipliers of the base bandwidth) replaces kernel_mul/kernel_num.
+        kernel: the bandwidths (:class:`fdan.alignment.kernels.KernelSpec`); or its fields as keywords
+            (``kernel_mul``, ``kernel_num``, ``fix_sigma``, ``bandwidths``), DSAN's spelling.
 
     Returns:
         The raw loss (no λ ramp) in the features' dtype and on their device; gradients reach
@@ -107,9 +105,7 @@ def lmmd(
     # Weights in at least float32 (kernel_quadratic_form computes half-precision features in float32).
     s_hat, t_hat, n_kept = lmmd_class_weights(source_label, target_prob, torch.promote_types(source.dtype, torch.float32))
     u = torch.cat([s_hat, -t_hat], dim=0)  # (n, C)
-    loss = kernel_quadratic_form(
-        source, target, u, kernel_mul=kernel_mul, kernel_num=kernel_num, fix_sigma=fix_sigma, bandwidths=bandwidths
-    )
+    loss = kernel_quadratic_form(source, target, u, kernel or KernelSpec(**kernel_options))
     return loss / n_kept.clamp_min(1.0).to(loss.dtype)
 
 

@@ -33,11 +33,13 @@ from torch import Tensor, nn
 from fdan.alignment.scale import term_gain
 from fdan.alignment.methods import AlignmentMethod, KernelMethod, corpus_method_name, create_method, method_class
 from fdan.config import TrainConfig
+from fdan.training.distributed import gather_rows
 
-__all__ = ["Alignment", "attach_alignment", "alignment_of", "without_alignment", "ALIGNMENT_KEY"]
+__all__ = ["Alignment", "attach_alignment", "run_scopes", "alignment_of", "without_alignment", "ALIGNMENT_KEY"]
 
 ALIGNMENT_KEY = "alignment"
 _LMMD_METHODS = ("fdan", "dsan")
+SCOPE_NAMES = ("modal", "corpus")
 
 
 def _build(name: str, scope: str, cfg: TrainConfig, feature_dim: int, num_classes: int) -> AlignmentMethod | None:
@@ -57,15 +59,17 @@ def _part_name(name: str, scope: str) -> str:
 class Alignment(nn.Module):
     """Both alignment terms of a run (module docstring); ``modal`` / ``corpus`` are None where there is none."""
 
-    def __init__(self, cfg: TrainConfig, feature_dim: int, num_classes: int) -> None:
+    def __init__(self, cfg: TrainConfig, feature_dim: int, num_classes: int, scopes: tuple[str, ...] = SCOPE_NAMES) -> None:
         super().__init__()
         method = getattr(cfg, "method", "fdan")
         modal = "dsan" if method == "fdan" and cfg.lmmd_target_weights == "predictions" else method
-        self.method = method
-        self.modal = _build(modal, "modalities", cfg, feature_dim, num_classes)
-        self.corpus = _build(corpus_method_name(method), "corpora", cfg, feature_dim, num_classes)
+        self.method, self.scopes = method, tuple(scopes)
+        # a term the run never computes is not built: DDP needs a gradient for every trainable parameter
+        self.modal = _build(modal, "modalities", cfg, feature_dim, num_classes) if "modal" in scopes else None
+        self.corpus = _build(corpus_method_name(method), "corpora", cfg, feature_dim, num_classes) if "corpus" in scopes else None
         self.warmup = float(cfg.lmmd_warmup)
         self.scale_invariant = bool(cfg.lmmd_scale_invariant)  # fdan.alignment.scale: same rule, gains
+        self.gather = bool(getattr(cfg, "gather_alignment", True))  # fdan.training.distributed: all ranks' rows
 
     def has_parameters(self) -> bool:
         """Whether a method has trainable parameters (DANN's discriminator)."""
@@ -86,6 +90,9 @@ class Alignment(nn.Module):
         if method is None:
             return None
         prob = target_prob if method.needs_target_prob else None
+        if self.gather:  # several DDP ranks: the term of the global batch (identity in one process)
+            source, target, label = gather_rows(source), gather_rows(target), gather_rows(label)
+            prob = None if prob is None else gather_rows(prob)
         scheduled = method(source, target, label, prob, progress=self.progress(progress))
         with torch.no_grad(), torch.autocast(device_type=source.device.type, enabled=False):
             raw = method.divergence(source.detach().float(), target.detach().float(), label,
@@ -101,15 +108,23 @@ def _fdan_net(model: nn.Module) -> nn.Module:
     return model
 
 
-def attach_alignment(model: nn.Module, cfg: TrainConfig) -> Alignment:
+def run_scopes(model: nn.Module, reads_target: bool) -> tuple[str, ...]:
+    """The terms a run computes: ``modal`` with two modalities (``fdan.model.modalities``), ``corpus`` when
+    it reads target batches (``fdan.training.target_use``)."""
+    modalities = getattr(getattr(model, "module", model), "modalities", ("audio", "face"))
+    return tuple(s for s, used in (("modal", len(modalities) == 2), ("corpus", reads_target)) if used)
+
+
+def attach_alignment(model: nn.Module, cfg: TrainConfig, scopes: tuple[str, ...] = SCOPE_NAMES) -> Alignment:
     """Build the run's :class:`Alignment` and register it as ``<FDAN net>.alignment`` (before the optimizer
-    is built, so DANN's discriminators are optimised); returns it. An alignment already attached for the
-    same method is kept (calling twice is harmless)."""
+    is built, so DANN's discriminators are optimised); returns it. ``scopes``: the terms the run computes
+    (``modal`` needs two modalities, ``corpus`` a target corpus); the others are not built. An alignment
+    already attached for the same method and scopes is kept (calling twice is harmless)."""
     net = _fdan_net(model)
     attached = getattr(net, ALIGNMENT_KEY, None)
-    if isinstance(attached, Alignment) and attached.method == getattr(cfg, "method", "fdan"):
+    if isinstance(attached, Alignment) and (attached.method, attached.scopes) == (getattr(cfg, "method", "fdan"), tuple(scopes)):
         return attached
-    align = Alignment(cfg, int(net.cfg.adapt_dim), int(net.cfg.num_classes))
+    align = Alignment(cfg, int(net.cfg.adapt_dim), int(net.cfg.num_classes), tuple(scopes))
     device = next(net.parameters()).device
     net.add_module(ALIGNMENT_KEY, align.to(device))
     return align

@@ -16,7 +16,10 @@ Reported metrics (``EpochEnd.metrics``): ``epoch``, ``train_<loss part>``, ``val
 Set-up order (it fixes which random numbers go where): ``prepare_model`` (device; channels_last on
 CUDA), ``attach_alignment`` (``train.method``'s own parameters, e.g. DANN's discriminators),
 optimizer, scheduler, the resume state, ``wrap_model`` (e.g. DDP). The caller seeds and builds the
-model and loaders.
+model and loaders. Only the alignment terms the run computes are built (``fdan.alignment.scopes.run_scopes``).
+Several DDP ranks (``fdan.training.distributed``): the reported training-loss parts are the mean over the
+ranks and the BatchNorm running statistics are averaged after every epoch, so every rank evaluates,
+selects and checkpoints one model; outside a process group both are no-ops.
 """
 from __future__ import annotations
 
@@ -29,11 +32,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from fdan.alignment.scopes import attach_alignment
+from fdan.alignment.scopes import attach_alignment, run_scopes
 from fdan.config import TrainConfig
 from fdan.evaluation.evaluate import EvalResult, evaluate
 from fdan.model.frozen import load_trainable_state, trainable_state
 from fdan.training.amp import grad_scaler
+from fdan.training.distributed import average_buffers, mean_across_ranks
 from fdan.training.epoch import train_epoch
 from fdan.training.optim import build_optimizer, build_scheduler
 from fdan.training.resume import ResumeState, restore_rng, rng_state, set_loader_epoch
@@ -118,7 +122,8 @@ def fit(
 ) -> FitHistory:
     """Train for up to ``cfg.epochs`` (module doc); returns the history of the epochs run by this call."""
     model = prepare_model(model, device)
-    attach_alignment(model, cfg)
+    # only the terms this run computes: DDP needs a gradient for every trainable parameter (fdan.training.distributed)
+    attach_alignment(model, cfg, run_scopes(model, target_loader is not None and reads_target(cfg)))
     optimizer = build_optimizer(model, cfg)
     total_steps = cfg.epochs * len(train_loader)  # type: ignore[arg-type]
     scheduler = build_scheduler(optimizer, cfg, total_steps)
@@ -141,6 +146,8 @@ def fit(
             set_loader_epoch(dl, cfg.seed + offset, epoch)
         losses, step = train_epoch(trained, train_loader, optimizer, scheduler, cfg, step=step, total_steps=total_steps,
                                    device=device, target_loader=stream, scaler=scaler)
+        losses = mean_across_ranks(losses, device)  # several DDP ranks: the global batches' loss parts
+        average_buffers(model)  # BatchNorm running statistics: one model on every rank (fdan.training.distributed)
         metrics: dict[str, Any] = {"epoch": epoch, **{f"train_{k}": float(v) for k, v in losses.items()}}
         results = {}
         for split, loader in (("val", val_loader), ("test", test_loader)):

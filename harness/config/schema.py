@@ -270,6 +270,14 @@ class ExperimentConfig(_Section):
         return self
 
     @model_validator(mode="after")
+    def _batch_splits_over_workers(self) -> "ExperimentConfig":
+        workers = self.resources.workers_per_trial  # train.batch_size is the global batch (fdan.training.distributed)
+        if self.train.batch_size % workers or self.train.batch_size // workers < 2:
+            raise _field_error("train.batch_size", f"the global batch must be a multiple of resources.workers_per_trial "
+                                                   f"({workers}) with at least 2 rows per worker")
+        return self
+
+    @model_validator(mode="after")
     def _storage_options_need_uri(self) -> "ExperimentConfig":
         if self.storage_options and not (self.storage and "://" in self.storage and not self.storage.startswith("file://")):
             raise _field_error("storage_options", "only for an object-store URI in storage (s3://bucket/prefix, gs://...)")

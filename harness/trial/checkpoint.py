@@ -51,12 +51,14 @@ def safe_types(state: Any) -> Any:
     return state
 
 
-def save_checkpoint(path: str | Path, state: ResumeState, *, labels: list[str], model_config: dict[str, Any]) -> None:
-    """Write a checkpoint; everything in it loads again with ``weights_only=True`` (checked by the tests)."""
+def save_checkpoint(path: str | Path, state: ResumeState, *, labels: list[str], model_config: dict[str, Any],
+                    amp: str = "off") -> None:
+    """Write a checkpoint; everything in it loads again with ``weights_only=True`` (checked by the tests).
+    ``amp``: the run's ``train.amp``, which the held-out test evaluates under (fdan.training.numerics)."""
     torch.save({"model": state.model, "optimizer": safe_types(state.optimizer), "scheduler": safe_types(state.scheduler),
                 "epoch": int(state.epoch), "step": int(state.step), "labels": [str(label) for label in labels],
                 "model_config": to_jsonable(model_config), "rng": state.rng, "best_score": float(state.best_score),
-                "best_epoch": None if state.best_epoch is None else int(state.best_epoch)}, str(path))
+                "best_epoch": None if state.best_epoch is None else int(state.best_epoch), "amp": str(amp)}, str(path))
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

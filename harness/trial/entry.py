@@ -47,9 +47,9 @@ class TuneBackend:
 
     def __init__(self, use_gpu: bool = False) -> None:
         self.device = torch.device("cuda" if use_gpu and torch.cuda.is_available() else "cpu")
-        self.rank = 0
+        self.rank, self.world_size = 0, 1
 
-    def prepare_loader(self, loader):
+    def prepare_loader(self, loader, seed: int):
         return loader
 
     def prepare_model(self, model: torch.nn.Module) -> torch.nn.Module:

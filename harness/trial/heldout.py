@@ -42,7 +42,9 @@ def evaluate_checkpoint(checkpoint_path: str, unit: UnitRows, torch_threads: int
     # frozen trunks are rebuilt from the config, not stored; the training-only alignment terms are not needed
     load_trainable_state(model, without_alignment(state["model"]))
     ds = dataset(unit.target_dir, unit.test_idx, unit.label_to_index, state["model_config"])
-    result = evaluate_heads(model, make_loader(ds, 16, shuffle=False, num_workers=0, seed=0), len(labels), device)
+    # the autocast of training and validation (fdan.training.numerics: one policy for selection and test)
+    result = evaluate_heads(model, make_loader(ds, 16, shuffle=False, num_workers=0, seed=0), len(labels), device,
+                            amp=state.get("amp", "off"))
     manifest = FeatureSet.open(unit.target_dir).manifest
     return {
         "metrics": result.metrics,

@@ -30,7 +30,9 @@ from fdan.features.token_cache import TokenSet
 from fdan.model import create_model
 from fdan.model.frozen import FromTrunkOutputs
 from fdan.model.modalities import restrict_modalities
+from fdan.training.distributed import sync_batchnorm
 from fdan.training.fit import EpochEnd, fit, seed_everything
+from fdan.training.numerics import apply_numeric_policy
 from fdan.training.selection import Selection
 from fdan.training.target_use import reads_target
 from harness.trial.checkpoint import CHECKPOINT_FILE, load_checkpoint, resume_state, save_checkpoint
@@ -43,8 +45,9 @@ from harness.trial.spec import TrialSpec
 class Backend(Protocol):
     device: torch.device
     rank: int
+    world_size: int
 
-    def prepare_loader(self, loader: DataLoader) -> DataLoader: ...
+    def prepare_loader(self, loader: DataLoader, seed: int) -> DataLoader: ...
     def prepare_model(self, model: torch.nn.Module) -> torch.nn.Module: ...
     def checkpoint_dir(self) -> Any: ...  # a context manager giving the latest checkpoint's directory, or None
     def report(self, metrics: dict[str, Any], checkpoint_dir: str | None, improved: bool) -> None: ...
@@ -112,8 +115,7 @@ def run_epochs(spec: TrialSpec, backend: Backend) -> None:
     unit, model_cfg, train_cfg = spec.unit, spec.model, spec.train
     seed_everything(train_cfg.seed)
     device = backend.device
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed shapes per length bucket: autotune once
+    apply_numeric_policy(train_cfg.deterministic, device)  # fdan.training.numerics: benchmark or deterministic
     labels = list(unit.labels)
     workers = loader_workers(train_cfg, device, model_cfg.freeze_backbone)
 
@@ -122,10 +124,13 @@ def run_epochs(spec: TrialSpec, backend: Backend) -> None:
         return make_loader(ds, train_cfg.batch_size, shuffle=shuffle, num_workers=workers,
                            seed=train_cfg.seed + seed_offset, device=device)
 
-    train_loader = backend.prepare_loader(loader(unit.source_dir, unit.train_idx, True, True, 0))
+    # train.batch_size is the global batch: each of N workers draws its share of the one-worker batches
+    # (fdan.training.distributed); the loaders' seeds are those fit reseeds them by per epoch
+    train_loader = backend.prepare_loader(loader(unit.source_dir, unit.train_idx, True, True, 0), train_cfg.seed)
     target_loader = None
     if unit.adapt_idx and reads_target(train_cfg):  # cross-corpus with a corpus term: unlabelled target rows
-        target_loader = backend.prepare_loader(loader(unit.target_dir, unit.adapt_idx, False, True, 1))
+        target_loader = backend.prepare_loader(loader(unit.target_dir, unit.adapt_idx, False, True, 1),
+                                               train_cfg.seed + 1)
     # Every rank evaluates the whole validation / test set; only rank 0's report reaches Tune.
     val_loader = loader(unit.source_dir, unit.val_idx, True, False, 0)
     test_loader = loader(unit.target_dir, unit.test_idx, True, False, 0) if spec.protocol == "paper" else None
@@ -146,13 +151,14 @@ def run_epochs(spec: TrialSpec, backend: Backend) -> None:
             written = None
             if backend.rank == 0:
                 save_checkpoint(os.path.join(tmp, CHECKPOINT_FILE), end.resume_state(), labels=labels,
-                                model_config=model_cfg.model_dump(mode="json"))
+                                model_config=model_cfg.model_dump(mode="json"), amp=train_cfg.amp)
                 written = tmp
             backend.report(metrics, written, end.improved)
 
     fit(model, train_loader, val_loader, train_cfg, num_classes=len(labels), device=device, target_loader=target_loader,
         test_loader=test_loader, selection=spec.selection, reporter=report, resume=resume,
-        before_epoch=inject_faults, wrap_model=backend.prepare_model, evaluator=evaluate_heads, keep_best=False,
+        before_epoch=inject_faults,
+        wrap_model=lambda m: backend.prepare_model(sync_batchnorm(m, train_cfg.sync_batchnorm, device)), evaluator=evaluate_heads, keep_best=False,
         epoch_scores=None if rules is None else lambda m, metrics: rules.scores(
             m, metrics, lambda dl: evaluate_heads(m, dl, len(labels), device, amp=train_cfg.amp)))
 

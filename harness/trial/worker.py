@@ -1,7 +1,9 @@
 """The Ray Train per-worker loop of one trial: `harness.trial.loop.run_epochs` on the `ray.train` backend.
 
 Every epoch each worker calls `ray.train.report` (a barrier); rank 0 attaches the checkpoint. The
-loaders get a DistributedSampler and the model DDP (`ray.train.torch.prepare_*`); devices are
+shuffled loaders deal out the one-worker batches by rank (`fdan.training.rank_sampler`, seeded by
+`train.seed`) and the model gets DDP (`ray.train.torch.prepare_model`, options
+`fdan.training.distributed.ddp_options`); devices are
 placed by Ray Train. A Train run restarted under the same name resumes from its latest checkpoint
 (`ray.train.get_checkpoint`).
 """
@@ -13,6 +15,8 @@ from typing import Any, Iterator
 import torch
 from torch.utils.data import DataLoader
 
+from fdan.training.distributed import ddp_options
+from fdan.training.rank_sampler import rank_loader
 from harness.trial.checkpoint import checkpoint_directory
 from harness.trial.loop import run_epochs
 
@@ -26,16 +30,17 @@ class TrainBackend:
 
         self.device = torch.device(ray.train.torch.get_device())
         self.rank = ray.train.get_context().get_world_rank()
+        self.world_size = ray.train.get_context().get_world_size()
 
-    def prepare_loader(self, loader: DataLoader) -> DataLoader:
-        import ray.train.torch
-
-        return ray.train.torch.prepare_data_loader(loader, move_to_device=False)
+    def prepare_loader(self, loader: DataLoader, seed: int) -> DataLoader:
+        """This rank's share of the one-worker batches (fdan.training.rank_sampler), not Ray's DistributedSampler
+        (seed 0)."""
+        return rank_loader(loader, self.rank, self.world_size, seed)
 
     def prepare_model(self, model: torch.nn.Module) -> torch.nn.Module:
         import ray.train.torch
 
-        return ray.train.torch.prepare_model(model, move_to_device=False)
+        return ray.train.torch.prepare_model(model, move_to_device=False, parallel_strategy_kwargs=ddp_options())
 
     @contextlib.contextmanager
     def checkpoint_dir(self) -> Iterator[str | None]:

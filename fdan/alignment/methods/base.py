@@ -37,7 +37,7 @@ from typing import ClassVar, Literal, Sequence
 import torch
 from torch import Tensor, nn
 
-from fdan.alignment.kernels import bandwidth_multipliers
+from fdan.alignment.kernels import KernelSpec
 from fdan.training.schedule import lambda_ramp
 
 __all__ = ["Scope", "SCOPES", "AlignmentMethod", "KernelMethod"]
@@ -138,11 +138,11 @@ class AlignmentMethod(nn.Module, abc.ABC):
 
 
 class KernelMethod(AlignmentMethod):
-    """A method built on the multi-kernel Gaussian kernel of :mod:`fdan.mmd` (MMD, DSAN, FDAN).
+    """A method built on the multi-kernel Gaussian kernel of :mod:`fdan.alignment.kernels` (MMD, DSAN, FDAN).
 
-    Kernel options as :func:`fdan.alignment.kernels.gaussian_kernel`: ``σ_k = σ̄ · m^(k − ⌊K/2⌋)`` with
-    ``m = kernel_mul``, ``K = kernel_num``, ``σ̄ = fix_sigma`` or the mean pairwise distance, or explicit
-    multipliers ``bandwidths``.
+    Its options are the fields of :class:`fdan.alignment.kernels.KernelSpec` (``self.kernel``):
+    ``σ_k = σ̄ · m^(k − ⌊K/2⌋)`` with ``m = kernel_mul``, ``K = kernel_num``, ``σ̄ = fix_sigma`` or the mean
+    pairwise distance, or explicit multipliers ``bandwidths``.
     """
 
     def __init__(
@@ -155,10 +155,4 @@ class KernelMethod(AlignmentMethod):
         **common: object,
     ) -> None:
         super().__init__(**common)  # type: ignore[arg-type]
-        bandwidth_multipliers(kernel_mul=kernel_mul, kernel_num=kernel_num, bandwidths=bandwidths)  # validates, else raises
-        self.kernel_args = {
-            "kernel_mul": kernel_mul,
-            "kernel_num": kernel_num,
-            "fix_sigma": fix_sigma,
-            "bandwidths": None if bandwidths is None else [float(b) for b in bandwidths],
-        }
+        self.kernel = KernelSpec(kernel_mul, kernel_num, fix_sigma, None if bandwidths is None else tuple(bandwidths))

@@ -32,4 +32,4 @@ class DSAN(KernelMethod):
 
     def divergence(self, source: Tensor, target: Tensor, source_label: Tensor, target_prob: Tensor | None) -> Tensor:
         assert target_prob is not None  # forward() has checked
-        return lmmd(source, target, source_label, target_prob, **self.kernel_args)
+        return lmmd(source, target, source_label, target_prob, kernel=self.kernel)

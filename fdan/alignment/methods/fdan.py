@@ -43,4 +43,4 @@ class FDANAlignment(KernelMethod):
             if self.num_classes is None:
                 raise ValueError("fdan without target_prob needs num_classes to build one_hot(source_label)")
             target_prob = F.one_hot(source_label, self.num_classes).to(source.dtype)
-        return lmmd(source, target, source_label, target_prob, **self.kernel_args)
+        return lmmd(source, target, source_label, target_prob, kernel=self.kernel)

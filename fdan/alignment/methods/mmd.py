@@ -1,7 +1,7 @@
 """Multi-kernel MMD (DAN: Long et al., "Learning Transferable Features with Deep Adaptation
 Networks", ICML 2015).
 
-With ``K = Σ_k exp(−‖z_i − z_j‖² / σ_k)`` (see :mod:`fdan.mmd` for the bandwidths) on
+With ``K = Σ_k exp(−‖z_i − z_j‖² / σ_k)`` (see :mod:`fdan.alignment.kernels` for the bandwidths) on
 ``Z = [S; T]``, source ``S`` ``(B, d)`` and target ``T`` ``(B', d)``:
 
     D = MMD² = mean(K_SS) + mean(K_TT) − 2 mean(K_ST)      (biased estimate; ≥ 0; 0 when S = T)
@@ -29,4 +29,4 @@ class MMD(KernelMethod):
     reference = "Long et al. 2015 (DAN), multi-kernel MMD"
 
     def divergence(self, source: Tensor, target: Tensor, source_label: Tensor, target_prob: Tensor | None) -> Tensor:
-        return mmd(source, target, **self.kernel_args)
+        return mmd(source, target, kernel=self.kernel)

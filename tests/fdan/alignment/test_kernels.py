@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from fdan.alignment.kernels import bandwidth_multipliers, gaussian_kernel, kernel_quadratic_form, pairwise_sq_distances
+from fdan.alignment.kernels import KernelSpec, gaussian_kernel, kernel_quadratic_form, pairwise_sq_distances
 from fdan.alignment.mmd import mmd
 
 ORACLE = Path(__file__).resolve().parents[2] / "data" / "lmmd_reference.npz"
@@ -32,29 +32,29 @@ def test_pairwise_sq_distances_match_direct_definition() -> None:
     assert torch.all(d.diagonal() == 0) and torch.all(d >= 0)
 
 
-def test_bandwidth_multipliers() -> None:
+def test_kernel_spec_multipliers_and_validation() -> None:
     torch.testing.assert_close(
-        bandwidth_multipliers(kernel_mul=2.0, kernel_num=5, dtype=torch.float64),
+        KernelSpec(kernel_mul=2.0, kernel_num=5).multipliers(torch.float64),
         torch.tensor([0.25, 0.5, 1.0, 2.0, 4.0], dtype=torch.float64),
     )
     torch.testing.assert_close(
-        bandwidth_multipliers(kernel_mul=1.5, kernel_num=4, dtype=torch.float64),
+        KernelSpec(kernel_mul=1.5, kernel_num=4).multipliers(torch.float64),
         torch.tensor([1.5**-2, 1.5**-1, 1.0, 1.5], dtype=torch.float64),
     )
     torch.testing.assert_close(
-        bandwidth_multipliers(kernel_mul=9.0, kernel_num=9, bandwidths=[0.5, 3.0], dtype=torch.float64),
+        KernelSpec(kernel_mul=9.0, kernel_num=9, bandwidths=[0.5, 3.0]).multipliers(torch.float64),
         torch.tensor([0.5, 3.0], dtype=torch.float64),
     )
     for bad in ({"kernel_num": 0}, {"kernel_mul": 0.0}, {"bandwidths": []}, {"bandwidths": [1.0, -1.0]}):
         with pytest.raises(ValueError):
-            bandwidth_multipliers(**bad)
+            KernelSpec(**bad)
 
 
 @pytest.mark.parametrize("kw,ratios", [({}, [0.25, 0.5, 1, 2, 4]), ({"kernel_mul": 1.5, "kernel_num": 3}, [1 / 1.5, 1, 1.5]),
                                        ({"bandwidths": [0.1, 10.0]}, [0.1, 10.0]), ({"fix_sigma": 2.5}, [0.25, 0.5, 1, 2, 4])])
 def test_gaussian_kernel_matches_brute_force_unequal_sizes(kw: dict, ratios: list[float]) -> None:
     s, t = torch.randn(5, 4, dtype=torch.float64), torch.randn(8, 4, dtype=torch.float64) + 1
-    k = gaussian_kernel(s, t, **kw)
+    k = gaussian_kernel(s, t, KernelSpec(**kw))
     assert k.shape == (13, 13)
     np.testing.assert_allclose(k.numpy(), _brute_kernel(s.numpy(), t.numpy(), ratios, kw.get("fix_sigma")), rtol=1e-10)
     # A sum over bandwidths, not a mean: the diagonal is the number of kernels.
@@ -66,7 +66,7 @@ def test_base_bandwidth_matches_oracle(i: int) -> None:
     # With one kernel of multiplier 1, K_ij = exp(−D_ij / σ̄), so σ̄ = −D_ij / log K_ij.
     params = json.loads(str(_Z[f"case{i}_params"]))
     s, t = torch.tensor(_Z[f"case{i}_source"]), torch.tensor(_Z[f"case{i}_target"])
-    k = gaussian_kernel(s, t, bandwidths=[1.0], fix_sigma=params["fix_sigma"])
+    k = gaussian_kernel(s, t, KernelSpec(bandwidths=[1.0], fix_sigma=params["fix_sigma"]))
     d = pairwise_sq_distances(torch.cat([s, t]))
     sigma = -d[0, 1] / torch.log(k[0, 1])
     np.testing.assert_allclose(sigma.item(), float(_Z[f"case{i}_bandwidth"]), rtol=1e-8)
@@ -74,7 +74,7 @@ def test_base_bandwidth_matches_oracle(i: int) -> None:
 
 def test_fix_sigma_zero_means_data_driven() -> None:
     s, t = torch.randn(4, 3, dtype=torch.float64), torch.randn(6, 3, dtype=torch.float64)
-    torch.testing.assert_close(gaussian_kernel(s, t, fix_sigma=0.0), gaussian_kernel(s, t))
+    torch.testing.assert_close(gaussian_kernel(s, t, KernelSpec(fix_sigma=0.0)), gaussian_kernel(s, t))
 
 
 def test_identical_points_give_finite_kernel() -> None:
@@ -126,8 +126,8 @@ def test_quadratic_form_value_and_gradient_match_autograd_on_gram_matrix(kw: dic
     s = torch.randn(6, 4, generator=g, dtype=torch.float64, requires_grad=True)
     t = (torch.randn(9, 4, generator=g, dtype=torch.float64) + 0.7).requires_grad_(True)
     w = torch.randn(15, 3, generator=g, dtype=torch.float64)
-    ours = kernel_quadratic_form(s, t, w, **kw)
-    k = gaussian_kernel(s, t, **kw)
+    ours = kernel_quadratic_form(s, t, w, KernelSpec(**kw))
+    k = gaussian_kernel(s, t, KernelSpec(**kw))
     ref = ((k @ w) * w).sum()
     torch.testing.assert_close(ours, ref, rtol=1e-12, atol=0)
     g_ours = torch.autograd.grad(ours * 0.7, (s, t))
@@ -141,7 +141,7 @@ def test_quadratic_form_gradcheck_and_constant_weights() -> None:
     s = torch.randn(3, 2, generator=g, dtype=torch.float64, requires_grad=True)
     t = torch.randn(4, 2, generator=g, dtype=torch.float64, requires_grad=True)
     w = torch.randn(7, 2, generator=g, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda a, b: kernel_quadratic_form(a, b, w, fix_sigma=2.0), (s, t))
+    assert torch.autograd.gradcheck(lambda a, b: kernel_quadratic_form(a, b, w, KernelSpec(fix_sigma=2.0)), (s, t))
     kernel_quadratic_form(s, t, w).backward()
     assert w.grad is None
 

@@ -277,3 +277,16 @@ def test_spread_normalised_lmmd_is_scale_invariant() -> None:
     # > 0: the loss grows with the scale, so a gradient step (−∇L, radial part −Σ∇L·z < 0) contracts
     assert radial_derivative(lambda a, b: lmmd(a, b, y, p)) > 1e-3
     assert abs(radial_derivative(lambda a, b: lmmd(*spread_normalise(a, b), y, p))) < 1e-9
+
+
+def test_kernel_spec_equals_its_fields_as_keywords_and_the_published_path_works() -> None:
+    from fdan.alignment.kernels import KernelSpec
+    from fdan.lmmd import lmmd as published
+
+    g = torch.Generator().manual_seed(5)
+    s, t = torch.randn(6, 4, generator=g, dtype=torch.float64), torch.randn(7, 4, generator=g, dtype=torch.float64)
+    y, p = torch.tensor([0, 1, 2, 0, 1, 2]), torch.softmax(torch.randn(7, 3, generator=g, dtype=torch.float64), 1)
+    spec = KernelSpec(kernel_mul=1.5, kernel_num=3, fix_sigma=2.0)
+    assert published is lmmd
+    torch.testing.assert_close(lmmd(s, t, y, p, kernel=spec), lmmd(s, t, y, p, kernel_mul=1.5, kernel_num=3, fix_sigma=2.0))
+    assert not torch.equal(lmmd(s, t, y, p, kernel=spec), lmmd(s, t, y, p))

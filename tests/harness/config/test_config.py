@@ -60,6 +60,7 @@ def test_valid_config_composes_library_sections(tmp_path):
     (["search.space.train.lr={type: uniform, low: 1, high: 0.1}"], "search.space.train.lr"),
     (["search.space.train.nope={type: choice, values: [1]}"], "search.space.train.nope"),
     (["protocol.name=best-ever"], "protocol.name"),
+    (["resources.workers_per_trial=3", "train.batch_size=32", "resources.num_cpus=null"], "train.batch_size"),
     (["corpora.a.importer=null"], "corpora.a.importer"),
 ])
 def test_errors_name_the_dotted_field(tmp_path, overrides, field):

@@ -20,12 +20,12 @@ class Recorder:
     """A Backend in this process that keeps every report and copies the checkpoints it is given."""
 
     def __init__(self, store: Path, resume_from: Path | None = None, improved_only: bool = True) -> None:
-        self.device, self.rank = torch.device("cpu"), 0
+        self.device, self.rank, self.world_size = torch.device("cpu"), 0, 1
         self.store, self.resume_from, self.improved_only = store, resume_from, improved_only
         self.reports: list[dict] = []
         self.checkpoints: list[Path] = []
 
-    def prepare_loader(self, loader):
+    def prepare_loader(self, loader, seed):
         return loader
 
     def prepare_model(self, model):

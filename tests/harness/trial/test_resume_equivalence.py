@@ -28,10 +28,10 @@ class FolderBackend:
     """One CPU process, checkpoints copied into `store/<epoch>` (the latest one is resumed from)."""
 
     def __init__(self, store: Path) -> None:
-        self.device, self.rank, self.store, self.reports = torch.device("cpu"), 0, store, []
+        self.device, self.rank, self.world_size, self.store, self.reports = torch.device("cpu"), 0, 1, store, []
         store.mkdir(exist_ok=True)
 
-    def prepare_loader(self, loader):
+    def prepare_loader(self, loader, seed):
         return loader
 
     def prepare_model(self, model):
