@@ -1,8 +1,8 @@
 """`fdan-bench sweep experiments/validation.yaml` end to end, shrunk (real Ray, local on 127.0.0.1): the
 planted cue shift shows up in the direction it was planted.
 
-Shrunk: 6 source speakers x 2 clips, 4 target speakers x 3 clips in 2 folds (84 test clips per pair;
-the oracle of a fold trains on 1 of the other fold's speakers and validates on the other),
+Shrunk: 6 source speakers x 2 clips, 8 target speakers x 2 clips in 2 folds (112 test clips per pair;
+the oracle of a fold trains on 3 of the other fold's speakers and validates on the fourth),
 source-only only, the null target and the largest dose (in the full experiment source-only loses 24
 points there, 47.5 -> 23.6 %). Asserted: source-only is worse on the shifted target than on the null target (the same
 clips before and after the shift, so the comparison is paired by utterance). With `ORACLE` on (issue 18's
@@ -40,7 +40,7 @@ def test_validation_sweep_recovers_the_planted_shift_direction(tmp_path: Path) -
             "variants=[{train.method: source_only}]", "resources.num_cpus=2",
             "train.epochs=10", "protocol.val_speakers=1",
             f"pairs.cross=[{{source: synth-source, target: synth-null}}, {{source: synth-source, target: {SHIFTED}}}]"]
-    for name, speakers, clips in (("synth-source", 6, 2), ("synth-null", 4, 3), (SHIFTED, 4, 3)):
+    for name, speakers, clips in (("synth-source", 6, 2), ("synth-null", 8, 2), (SHIFTED, 8, 2)):
         sets += [f"corpora.{name}.root={tmp_path / name}", f"corpora.{name}.synth.speakers={speakers}",
                  f"corpora.{name}.synth.clips_per_emotion={clips}", f"corpora.{name}.synth.conditions.duration_s=[1.6, 1.8]"]
     if ORACLE:
