@@ -5,6 +5,7 @@ import typer
 
 from harness.cli.experiment import sweep, train
 from harness.cli.jobs import jobs_app, submit
+from harness.cli.predict import export, predict
 from harness.cli.prepare import prepare
 from harness.cli.report import compare, report
 from harness.cli.synth import synth
@@ -19,7 +20,8 @@ app = typer.Typer(
 
 # registered in this order: it is the order `fdan-bench --help` lists them
 for name, command in [("synth", synth), ("prepare", prepare), ("train", train), ("sweep", sweep),
-                      ("report", report), ("compare", compare), ("submit", submit)]:
+                      ("report", report), ("compare", compare), ("export", export),
+                      ("predict", predict), ("submit", submit)]:
     app.command(name)(command)
 app.add_typer(jobs_app, name="jobs")
 

@@ -8,6 +8,7 @@ tensors, dicts, lists, tuples, str, int, float, bool, None. Keys:
     optimizer    optimizer.state_dict()     scheduler   scheduler.state_dict() (LambdaLR: no callables)
     epoch, step  the last finished epoch and optimizer step   best_score  the best selection score so far
     labels       the unit's label space (list of str)   model_config  the model section (plain JSON data)
+    feature_config  the FeatureConfig that made the inputs (plain data; `fdan-bench export` needs it)
     rng          {"torch": CPU generator state, "cuda": [per-device states]} (uint8 tensors): a resumed
                  trial draws the same dropout masks as an uninterrupted one
 
@@ -87,11 +88,13 @@ def safe_types(state: Any) -> Any:
 
 def save_checkpoint(path: str | Path, *, model: dict[str, torch.Tensor], optimizer: dict, scheduler: dict,
                     epoch: int, step: int, labels: list[str], model_config: dict[str, Any],
-                    rng: dict[str, Any] | None = None, best_score: float = float("-inf")) -> None:
+                    rng: dict[str, Any] | None = None, best_score: float = float("-inf"),
+                    feature_config: dict[str, Any] | None = None) -> None:
     """Write a checkpoint; everything in it loads again with ``weights_only=True`` (checked by the tests)."""
     torch.save({"model": model, "optimizer": safe_types(optimizer), "scheduler": safe_types(scheduler), "epoch": int(epoch),
                 "step": int(step), "labels": [str(label) for label in labels], "model_config": plain(model_config),
-                "rng": rng, "best_score": float(best_score)}, str(path))
+                "rng": rng, "best_score": float(best_score),
+                "feature_config": plain(feature_config) if feature_config is not None else None}, str(path))
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -192,6 +192,7 @@ def run_epochs(config: dict[str, Any], backend: Backend) -> None:
             if backend.rank == 0:
                 save_checkpoint(os.path.join(tmp, CHECKPOINT_FILE), model=model_state(plain),
                                 optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), epoch=epoch,
-                                step=step, labels=labels, model_config=model_cfg, rng=rng_state(), best_score=best)
+                                step=step, labels=labels, model_config=model_cfg, rng=rng_state(), best_score=best,
+                                feature_config=unit.get("features"))
                 written = tmp
             backend.report(metrics, written, improved)

@@ -1,0 +1,96 @@
+"""Done-when of `export` / `predict`: a quickstart run (shrunk), its selected models exported, the results
+directory and the model file moved elsewhere, then `predict` on the synthetic media from the moved copies
+gives the probabilities of the sweep's own predictions.parquet for those clips.
+
+Both pairs of the quickstart: the within-corpus unit tests synth-studio (video + separate wav: the pairing
+rule of `fdan.inference.media`), the cross-corpus unit synth-street (audio inside the mp4). Frozen trunks,
+so the exported file must carry the trunks the sweep rebuilt from `trunk_seed`.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from fdan.inference.model_file import load_model
+from harness.results.io import load_results
+
+from ..experiment_data import run_cli
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[3]
+CROSS = "synth-studio→synth-street"
+TINY = "{corpus: %s, seed: %d, speakers: 3, clips_per_emotion: 1, conditions: {duration_s: [1.0, 1.2]}}"
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("quick")
+    out = tmp / "results"
+    res = run_cli(
+        "sweep", str(REPO / "experiments" / "quickstart.yaml"),
+        "--set", f"output_dir={out}", "--set", f"cache_dir={tmp / 'cache'}",
+        "--set", f"corpora.synth-studio.root={tmp / 'studio'}", "--set", f"corpora.synth-street.root={tmp / 'street'}",
+        "--set", "corpora.synth-studio.synth=" + TINY % ("synth-studio", 0),
+        "--set", "corpora.synth-street.synth=" + TINY % ("synth-street", 1),
+        "--set", "pairs.max_folds=1", "--set", "pairs.labels=[anger, happiness, sadness]",
+        "--set", "train.epochs=2", "--set", "search.num_samples=1", "--set", "resources.num_cpus=2",
+    )
+    assert res.exit_code == 0, res.output
+    results = out / "quickstart"
+    trials = load_results(results).trials
+    assert not trials["checkpoint_path"].dropna().map(lambda p: Path(p).is_absolute()).any()  # movable tables
+    models = {}
+    for pair in (CROSS, "synth-studio"):
+        exp = run_cli("export", str(results), "--pair", pair, "--fold", "0", "--out", str(tmp / f"{pair}.fdan.pt"))
+        assert exp.exit_code == 0, exp.output
+        models[pair] = tmp / f"{pair}.fdan.pt"
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    shutil.move(str(results), elsewhere / "copied")  # the original path is gone
+    for pair, path in models.items():
+        models[pair] = Path(shutil.move(str(path), elsewhere / path.name))
+    return {"tmp": tmp, "results": elsewhere / "copied", "models": models}
+
+
+def sweep_predictions(results: Path, pair: str) -> pd.DataFrame:
+    preds = pd.read_parquet(results / "predictions.parquet")
+    return preds[preds["pair"] == pair]
+
+
+@pytest.mark.parametrize("pair, corpus", [(CROSS, "street"), ("synth-studio", "studio")])
+def test_predict_from_moved_model_file_equals_sweep_predictions(moved, pair, corpus):
+    out = moved["tmp"] / f"pred-{corpus}.parquet"
+    res = run_cli("predict", str(moved["models"][pair]), str(moved["tmp"] / corpus), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    got = pd.read_parquet(out)
+    got["utterance_id"] = got["file"].map(lambda f: Path(f).stem)
+    want = sweep_predictions(moved["results"], pair)
+    assert len(want) and set(want["head"]) == {"fused", "audio", "face"}
+    merged = want.merge(got, on=["utterance_id", "head"], suffixes=("_sweep", "_predict"))
+    assert len(merged) == len(want)  # every test clip of the sweep was predicted, every head
+    labels = load_model(moved["models"][pair]).labels
+    for label in labels:
+        np.testing.assert_allclose(merged[f"prob_{label}_predict"], merged[f"prob_{label}_sweep"], atol=1e-4)
+    assert (merged["predicted_predict"] == merged["predicted_sweep"]).all()
+
+
+def test_predict_from_moved_results_dir_and_provenance(moved):
+    results = moved["results"]
+    out = moved["tmp"] / "pred-dir.csv"
+    res = run_cli("predict", str(results), str(moved["tmp"] / "street"), "--pair", CROSS, "--fold", "0", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    from_dir = pd.read_csv(out)
+    from_file = pd.read_parquet(moved["tmp"] / "pred-street.parquet") if (moved["tmp"] / "pred-street.parquet").is_file() \
+        else None
+    if from_file is not None:
+        np.testing.assert_allclose(from_dir.filter(like="prob_").to_numpy(), from_file.filter(like="prob_").to_numpy(),
+                                   atol=1e-6)
+    data = torch.load(str(moved["models"][CROSS]), weights_only=True)  # plain tensors and data only
+    chosen = load_results(results).trials.query("selected and pair == @CROSS").iloc[0]
+    assert data["provenance"]["trial_id"] == chosen["trial_id"] and data["provenance"]["experiment"] == "quickstart"
+    assert data["feature_config"]["n_mels"] == 32 and data["labels"] == ["anger", "happiness", "sadness"]
+    assert any(".trunk." in key for key in data["model"])  # the frozen trunks travel with the file
