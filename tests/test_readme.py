@@ -18,7 +18,7 @@ def test_python_example_runs():
 
 def test_every_command_is_documented():
     names = [c.name for c in app.registered_commands]
-    assert set(names) == {"synth", "prepare", "train", "sweep", "report", "compare", "submit"}
+    assert set(names) == {"synth", "prepare", "train", "sweep", "report", "compare", "export", "predict", "weights", "submit"}
     names += [g.name for g in app.registered_groups]  # `jobs status|logs|stop`
     assert "jobs" in names
     for name in names:
