@@ -9,6 +9,7 @@ from harness.cli.predict import export, predict
 from harness.cli.prepare import prepare
 from harness.cli.report import compare, report
 from harness.cli.synth import synth
+from harness.cli.weights import weights_app
 
 app = typer.Typer(
     name="fdan-bench",
@@ -24,6 +25,7 @@ for name, command in [("synth", synth), ("prepare", prepare), ("train", train), 
                       ("predict", predict), ("submit", submit)]:
     app.command(name)(command)
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(weights_app, name="weights")
 
 
 def main() -> None:

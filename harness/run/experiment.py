@@ -18,6 +18,7 @@ import pandas as pd
 from harness.cluster.local import joined, ray_cluster
 from harness.cluster.launcher import max_resources
 from harness.cluster.resources import plan_resources, request_capacity
+from harness.cluster.weights import missing_weights, required_weights
 from harness.config import ExperimentConfig, dump_config
 from harness.config.variants import expand_variants
 from harness.run.lanes import run_side_by_side, unit_lanes
@@ -73,6 +74,9 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
 
     resuming = check_results_dir(cfg, resume)
     check_roots(cfg, corpora_used(cfg))
+    needs = [(v.model.weights, v.model.backbone) for _, v in expand_variants(cfg)]  # ImageNet files, here and on every node
+    if (missing := missing_weights(needs)) is not None:
+        raise SweepError(missing)
     results = cfg.results_dir.resolve()
     with ray_cluster(cfg, address) as cluster:
         elastic = None
@@ -83,8 +87,9 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
             request_capacity(cfg, plan)
         log(f"Ray cluster: {cluster.get('CPU', 0):g} CPU, {cluster.get('GPU', 0):g} GPU; per trial "
             f"{plan.num_workers} {'GPU' if plan.use_gpu else 'CPU'} worker(s), up to {plan.max_concurrent_trials} at once")
-        check_nodes(cfg, address, {f"corpus {n} root": str(cfg.corpora[n].root.resolve()) for n in corpora_used(cfg)
-                                   if cfg.corpora[n].root.exists()}, log)
+        check_nodes(cfg, address, {**{f"corpus {n} root": str(cfg.corpora[n].root.resolve()) for n in corpora_used(cfg)
+                                      if cfg.corpora[n].root.exists()},
+                                   **{k: v for need in needs for k, v in required_weights(*need).items()}}, log)
         dirs = prepare_corpora(cfg, corpora_used(cfg), log)
         check_nodes(cfg, address, {f"corpus {n} feature cache": str(d) for n, d in dirs.items()}, log)
         units = expand_units(cfg, {name: open_feature_set(FeatureSet, name, d).manifest for name, d in dirs.items()})
