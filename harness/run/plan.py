@@ -2,7 +2,10 @@
 
 Units need each corpus' speakers (folds) and labels, known only from its prepared feature cache: a
 pair whose corpora are prepared is expanded exactly (`harness.run.pairs.expand_pair`); otherwise its
-folds are reported as unknown until prepared (with the reason: root missing, or not prepared yet).
+corpora with a root but no cache are counted from their importer's scan (`harness.run.plan_scan`, exact
+but for files that will fail to decode); otherwise the folds are reported as unknown until prepared, and
+the total is marked as a lower bound. `--estimate-from RESULTS_DIR` adds wall time, worker-hours and node-hours
+(`harness.run.plan_estimate`).
 Concurrency: how many trials fit at once into the cluster's resources now (the local machine, or the
 joined cluster's present resources) and at its configured maximum (a launcher config's node types at
 their `max_workers`, `--cluster cluster.yaml`), and how many units share them side by side
@@ -19,6 +22,7 @@ from harness.cluster.resources import trial_demand, trials_fit, wants_gpu
 from harness.config import ExperimentConfig
 from harness.run.lanes import unit_lanes
 from harness.run.pairs import PairError, expand_pair, pair_list, pair_name
+from harness.run.plan_scan import scanned_manifest
 
 
 @dataclass(frozen=True)
@@ -59,14 +63,18 @@ def pair_plans(cfg: ExperimentConfig) -> list[PairPlan]:
     names = list(dict.fromkeys(n for pair in pair_list(cfg) for n in pair))
     caches = {name: _cache(cfg, name) for name in names}
     manifests = {name: FeatureSet.open(d).manifest for name, (d, _) in caches.items() if d is not None}
+    scanned = {name: m for name in names if name not in manifests and (m := scanned_manifest(cfg, name)) is not None}
+    manifests.update(scanned)  # not prepared, but the root is there: its importer's scan gives the folds
     out = []
     for source, target in pair_list(cfg):
-        missing = [caches[n][1] for n in dict.fromkeys((source, target)) if caches[n][0] is None]
+        missing = [caches[n][1] for n in dict.fromkeys((source, target)) if n not in manifests]
         if missing:
             out.append(PairPlan(pair_name(source, target), None, "; ".join(missing)))
             continue
         try:
-            out.append(PairPlan(pair_name(source, target), len(expand_pair(cfg, source, target, manifests))))
+            note = "counted from a scan of " + ", ".join(n for n in dict.fromkeys((source, target)) if n in scanned) \
+                + " (not prepared yet)" if any(n in scanned for n in (source, target)) else ""
+            out.append(PairPlan(pair_name(source, target), len(expand_pair(cfg, source, target, manifests)), note))
         except PairError as exc:
             out.append(PairPlan(pair_name(source, target), 0, f"cannot run: {exc}"))
     return out
@@ -84,7 +92,7 @@ def _fmt(resources: dict[str, float]) -> str:
 
 
 def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], where: str,
-                  cluster_yaml: Path | None = None) -> str:
+                  cluster_yaml: Path | None = None, estimate_from: Path | None = None) -> str:
     """The plan as text: units per pair, trials per unit, resources per trial, concurrency now / at most."""
     from harness.config.variants import expand_variants
     from harness.run.tuner import expected_trials
@@ -92,7 +100,8 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
     trials = expected_trials(cfg, search)  # the grid's size when an all-choice space is enumerated
     variants = len(expand_variants(cfg))  # every (pair x fold) unit runs once per variant
     names = list(dict.fromkeys(n for pair in pair_list(cfg) for n in pair))
-    unprepared = [why for why in (_cache(cfg, n)[1] for n in names) if why]
+    # corpora whose folds are unknown: no cache and no root to scan (harness.run.plan_scan)
+    unprepared = [why for n in names if (why := _cache(cfg, n)[1]) and not cfg.corpora[n].root.is_dir()]
     pairs = [PairPlan(p.pair, None if p.units is None else p.units * variants, p.note) for p in pair_plans(cfg)]
     known = [p.units for p in pairs if p.units is not None]
     lines = [f"experiment {cfg.name}: {len(pairs)} pair(s), {trials} trial(s) per unit"
@@ -117,9 +126,12 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
                  f"worker(s) of {res.cpus_per_worker:g} CPU" + (f" / {res.gpus_per_worker:g} GPU" if res.use_gpu != "never" else "")
                  + f" (use_gpu: {res.use_gpu})")
     capacities = [(f"now ({where})", now, [])]
+    nodes = None
     if cluster_yaml is not None:
         cap = max_resources(cluster_yaml)
         capacities.append((f"at most ({cluster_yaml})", cap.resources, cap.unknown_types))
+        nodes = cap.nodes
+    at_once_seen = 1
     for label, resources, unknown_types in capacities:
         gpu = wants_gpu(cfg, resources)
         fits = trials_fit(cfg, resources, gpu)
@@ -137,6 +149,14 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
         if unknown_types:
             line += f"; node types without declared resources, not counted: {', '.join(unknown_types)}"
         lines.append(line)
+        at_once_seen = max(1, at_once)  # the estimate uses the last capacity: the cluster's maximum when given
     lines.append(f"units side by side: resources.concurrent_units = {res.concurrent_units} (auto: one unit per trial "
                  "slot; each unit's share of the slots caps its trials at once)")
+    if estimate_from is not None:
+        from harness.run.plan_estimate import describe_estimate, estimate, trial_times
+
+        times = trial_times(estimate_from)
+        n_trials = (sum(known) + unknown * variants) * trials
+        est = estimate(times, n_trials, cfg.train.epochs, at_once_seen, res.workers_per_trial, nodes)
+        lines.append(describe_estimate(times, est, str(estimate_from), low=bool(unknown)))
     return "\n".join(lines)
