@@ -79,18 +79,27 @@ def _call(fn, address: str, job_id: str):
 
 @jobs_app.command("status")
 def status(job_id: JobIdArg, address: JobAddressOpt) -> None:
-    """Print the job's status (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED)."""
-    from harness.cluster.jobs import job_status
+    """Print the job's status (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED) and its latest progress line."""
+    from harness.cluster.jobs import job_logs, job_status
+    from harness.run.progress import last_progress
 
     typer.echo(_call(job_status, address, job_id))
+    progress = last_progress(_call(job_logs, address, job_id))
+    if progress:
+        typer.echo(progress)
 
 
 @jobs_app.command("logs")
-def logs(job_id: JobIdArg, address: JobAddressOpt) -> None:
-    """Print the job's output so far."""
-    from harness.cluster.jobs import job_logs
+def logs(job_id: JobIdArg, address: JobAddressOpt,
+         follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new output until the job ends")] = False,
+         ) -> None:
+    """Print the job's output so far (with --follow: and as it comes, until the job ends)."""
+    from harness.cluster.jobs import follow_logs, job_logs
 
-    typer.echo(_call(job_logs, address, job_id), nl=False)
+    if not follow:
+        typer.echo(_call(job_logs, address, job_id), nl=False)
+        return
+    _call(lambda a, j: follow_logs(a, j, lambda chunk: typer.echo(chunk, nl=False)), address, job_id)
 
 
 @jobs_app.command("stop")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shlex
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 EXCLUDES = [".git", "data", "results", "**/__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", ".venv", ".gl"]
 # A head that has just started answers this until its job agent is up: retried for AGENT_WAIT_S.
@@ -64,3 +64,14 @@ def job_logs(address: str, job_id: str) -> str:
 
 def stop_job(address: str, job_id: str) -> bool:
     return bool(client(address).stop_job(job_id))
+
+
+def follow_logs(address: str, job_id: str, write: Callable[[str], None]) -> None:
+    """Stream the job's output to `write` as it comes, until the job ends (Ray's `tail_job_logs`)."""
+    import asyncio
+
+    async def tail() -> None:
+        async for chunk in client(address).tail_job_logs(job_id):
+            write(chunk)
+
+    asyncio.run(tail())

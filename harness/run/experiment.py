@@ -24,6 +24,8 @@ from harness.config.variants import expand_variants
 from harness.run.lanes import run_side_by_side, unit_lanes
 from harness.run.errors import SweepError, SweepFailed
 from harness.run.pairs import expand_units, pair_list
+from harness.run.progress import RunProgress
+from harness.run.tuner import expected_trials
 from harness.run.state import UNITS_DIR, check_results_dir, read_unit, write_state, write_unit
 from harness.run.unit import run_unit
 
@@ -132,10 +134,12 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
             unpublished[0] = False
 
         failed: list[str] = []
+        progress = RunProgress(len(units), expected_trials(cfg, search))  # one overall line (harness.run.progress)
         for unit in units:
             if kept.get(unit.key) is not None:
                 log(f"{tag(unit)}: finished earlier, kept")
                 summaries[unit.key] = kept[unit.key]
+                progress.kept(len(kept[unit.key].get("trials", [])))
         todo = [unit for unit in units if unit.key not in summaries]
         lanes = unit_lanes(cfg.resources.concurrent_units, plan.max_concurrent_trials, len(todo))
         if todo:
@@ -156,6 +160,9 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
                 failed.append(f"{tag(unit)}: {summary['failed']}")
             elif not summary.get("failed"):
                 log(f"{tag(unit)}: finished")
+            if unit.key not in summaries:
+                progress.finished(len(summary.get("trials", [])))
+                log(progress.line())
             summaries[unit.key] = summary
             unpublished[0] = True
             publish_all()

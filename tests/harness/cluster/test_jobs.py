@@ -74,3 +74,17 @@ def test_stop_a_running_job(head):
 def test_unreachable_address_is_a_clear_error():
     result = run_cli("jobs", "status", "raysubmit_x", "--address", "http://127.0.0.1:1")
     assert result.exit_code == 2 and "error:" in result.output
+
+
+def test_logs_follow_streams_until_the_job_ends_and_status_shows_progress(head):
+    from harness.cluster.jobs import client
+
+    script = ("import time\nfor i in range(3):\n    print(f'progress: {i + 1}/3 units, 0/0 trials, elapsed 0 s, ETA 0 s', "
+              "flush=True)\n    time.sleep(1)\n")
+    job_id = client(head.dashboard_url).submit_job(entrypoint=f"python -c {script!r}")
+    wait_status(head.dashboard_url, job_id, {"RUNNING", *TERMINAL})
+    followed = run_cli("jobs", "logs", job_id, "--address", head.dashboard_url, "--follow")
+    assert followed.exit_code == 0 and followed.output.count("progress: ") == 3 and "3/3 units" in followed.output
+    assert wait_status(head.dashboard_url, job_id, TERMINAL) == "SUCCEEDED"  # --follow returned: the job ended
+    status = run_cli("jobs", "status", job_id, "--address", head.dashboard_url)
+    assert status.output.splitlines() == ["SUCCEEDED", "progress: 3/3 units, 0/0 trials, elapsed 0 s, ETA 0 s"]
