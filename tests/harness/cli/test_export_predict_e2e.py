@@ -8,7 +8,9 @@ so the exported file must carry the trunks the sweep rebuilt from `trunk_seed`.
 """
 from __future__ import annotations
 
+import re
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -31,16 +33,21 @@ TINY = "{corpus: %s, seed: %d, speakers: 3, clips_per_emotion: 1, conditions: {d
 def moved(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("quick")
     out = tmp / "results"
-    res = run_cli(
-        "sweep", str(REPO / "experiments" / "quickstart.yaml"),
+    args = [
+        str(REPO / "experiments" / "quickstart.yaml"),
         "--set", f"output_dir={out}", "--set", f"cache_dir={tmp / 'cache'}",
         "--set", f"corpora.synth-studio.root={tmp / 'studio'}", "--set", f"corpora.synth-street.root={tmp / 'street'}",
         "--set", "corpora.synth-studio.synth=" + TINY % ("synth-studio", 0),
         "--set", "corpora.synth-street.synth=" + TINY % ("synth-street", 1),
         "--set", "pairs.max_folds=1", "--set", "pairs.labels=[anger, happiness, sadness]",
         "--set", "train.epochs=2", "--set", "search.num_samples=1", "--set", "resources.num_cpus=2",
-    )
+    ]
+    plan_before = run_cli("sweep", *args, "--plan")  # nothing generated or prepared yet
+    started = time.monotonic()
+    res = run_cli("sweep", *args)
+    wall = time.monotonic() - started
     assert res.exit_code == 0, res.output
+    plan_after = run_cli("sweep", *args, "--plan")  # corpora generated and prepared
     results = out / "quickstart"
     trials = load_results(results).trials
     assert not trials["checkpoint_path"].dropna().map(lambda p: Path(p).is_absolute()).any()  # movable tables
@@ -53,7 +60,9 @@ def moved(tmp_path_factory):
     shutil.move(str(results), elsewhere / "copied")  # the original path is gone
     for pair, path in models.items():
         models[pair] = Path(shutil.move(str(path), elsewhere / path.name))
-    return {"tmp": tmp, "results": elsewhere / "copied", "models": models}
+    estimated = run_cli("sweep", *args, "--plan", "--estimate-from", str(elsewhere / "copied"))
+    return {"tmp": tmp, "results": elsewhere / "copied", "models": models, "output": res.output, "wall": wall,
+            "plan_before": plan_before.output, "plan_after": plan_after.output, "estimated": estimated.output}
 
 
 def sweep_predictions(results: Path, pair: str) -> pd.DataFrame:
@@ -94,3 +103,22 @@ def test_predict_from_moved_results_dir_and_provenance(moved):
     assert data["provenance"]["trial_id"] == chosen["trial_id"] and data["provenance"]["experiment"] == "quickstart"
     assert data["feature_config"]["n_mels"] == 32 and data["labels"] == ["anger", "happiness", "sadness"]
     assert any(".trunk." in key for key in data["model"])  # the frozen trunks travel with the file
+
+
+def test_plan_counts_what_the_run_did_and_progress_was_shown(moved):
+    trials = load_results(moved["results"]).trials
+    units, n_trials = trials.groupby(["pair", "fold"]).ngroups, len(trials)
+    assert (units, n_trials) == (2, 2)
+    assert f"total: {units} unit(s) = {n_trials} trial(s)" in moved["plan_after"]
+    assert f"total: at least {units} unit(s) = {n_trials} trial(s)" in moved["plan_before"]  # synth roots not yet written
+    assert f"progress: 2/2 units, {n_trials}/{n_trials} trials" in moved["output"]
+
+
+def test_estimate_from_the_finished_run_is_within_a_factor_of_its_wall_time(moved):
+    """The estimate counts trials only (no Ray start-up, corpus generation or preparation, which this tiny
+    run is mostly made of): it must lie within a factor 5 below the measured wall time, never above 1.5x."""
+    match = re.search(r"estimate: wall ([0-9.]+) (s|min|h)", moved["estimated"])
+    assert match, moved["estimated"]
+    seconds = float(match.group(1)) * {"s": 1, "min": 60, "h": 3600}[match.group(2)]
+    assert moved["wall"] / 5 <= seconds <= 1.5 * moved["wall"], (seconds, moved["wall"], moved["estimated"])
+    assert "worker-hour(s)" in moved["estimated"]
