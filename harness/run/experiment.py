@@ -9,6 +9,7 @@ crashed sweep. Units with errored trials are reported at the end (`SweepFailed`)
 """
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -74,6 +75,7 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
     from harness.results.predictions import write_predictions
     from harness.run.corpora import check_roots, prepare_corpora
 
+    started_at = time.time()  # env.json: the start-up before the first trial, for `--plan --estimate-from`
     resuming = check_results_dir(cfg, resume)
     check_roots(cfg, corpora_used(cfg))
     needs = [(v.model.weights, v.model.backbone) for _, v in expand_variants(cfg)]  # ImageNet files, here and on every node
@@ -112,7 +114,7 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
                 trials=pd.DataFrame([t for s in summaries for t in s["trials"]]),
                 confusions=[c for s in summaries for c in s["confusions"]],
                 config=dump_config(cfg),
-                cluster_resources={**cluster, "plan": plan.as_dict()},
+                cluster_resources={**cluster, "plan": plan.as_dict(), "run_started_at": started_at},
             )
             predictions = [p for s in summaries for p in s.get("predictions", [])]
             if predictions:

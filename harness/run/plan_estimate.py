@@ -8,10 +8,11 @@ evaluation, lanes waiting on their last unit). For the planned run (``N`` trials
 at once, ``w`` workers per trial, ``k`` nodes at most):
 
     trial time  t = d E / e
-    wall        T = o N t / C
+    wall        T = s + o N t / C     (s: the previous run's start-up before its first trial, as measured)
     worker-hours  N t w / 3600         node-hours  k T / 3600 (the cluster at its maximum size)
 
-Before the trials: Ray start-up and feature preparation are not included (a cache hit costs nothing).
+``s`` (Ray start-up, corpus generation, feature and token caches: `run_started_at` in env.json) is taken
+as it was: preparing is much faster on a cache hit, much slower on a larger corpus.
 Replayed trials (`reused_from`, a repeated configuration) are left out of ``d``; ASHA's early stops
 are in it, as they will be in the planned run with the same scheduler.
 """
@@ -36,6 +37,7 @@ class TrialTimes:
     concurrency: int  # c
     wall_s: float  # W
     trials: int  # n
+    startup_s: float = 0.0  # s: run start to its first trial (Ray, corpora, caches; 0 when not recorded)
 
     @property
     def overhead(self) -> float:
@@ -70,8 +72,10 @@ def trial_times(results_dir: str | Path) -> TrialTimes:
         raise EstimateError(f"{results_dir}: no trial with recorded times")
     start, end = ran["started_at"].astype(float).to_numpy(), ran["ended_at"].astype(float).to_numpy()
     epochs = int((results.config.get("train") or {}).get("epochs") or pd.to_numeric(ran.get("epochs_run")).max() or 1)
+    run_start = (results.env.get("ray_cluster_resources") or {}).get("run_started_at")
+    startup = max(0.0, float(start.min()) - float(run_start)) if run_start is not None else 0.0
     return TrialTimes(mean_s=float(np.mean(end - start)), epochs=epochs, concurrency=max_overlap(start, end),
-                      wall_s=float(end.max() - start.min()), trials=len(ran))
+                      wall_s=float(end.max() - start.min()), trials=len(ran), startup_s=startup)
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def estimate(times: TrialTimes, trials: int, epochs: int, at_once: int, workers_
              nodes: int | None = None) -> Estimate:
     """The formulas of the module docstring."""
     t = times.mean_s * epochs / max(1, times.epochs)
-    wall = times.overhead * trials * t / max(1, at_once)
+    wall = times.startup_s + times.overhead * trials * t / max(1, at_once)
     return Estimate(wall_s=wall, worker_hours=trials * t * workers_per_trial / 3600,
                     node_hours=None if nodes is None else nodes * wall / 3600)
 
@@ -102,9 +106,10 @@ def describe_estimate(times: TrialTimes, est: Estimate, source: str, low: bool) 
     """Two lines for the plan: what was measured, and the estimate (marked when the counts are a lower bound)."""
     bound = "at least " if low else ""
     lines = [f"measured in {source}: {times.trials} trial(s), {times.mean_s:.1f} s each on average "
-             f"({times.epochs} epoch(s)), up to {times.concurrency} at once, overhead factor {times.overhead:.2f}"]
+             f"({times.epochs} epoch(s)), up to {times.concurrency} at once, overhead factor {times.overhead:.2f}, "
+             f"start-up {duration(times.startup_s)}"]
     text = f"estimate: wall {bound}{duration(est.wall_s)}, {bound}{est.worker_hours:.2f} worker-hour(s)"
     if est.node_hours is not None and not math.isnan(est.node_hours):
         text += f", {bound}{est.node_hours:.2f} node-hour(s) at the cluster's maximum size"
-    lines.append(text + " (trials only: Ray start-up and feature preparation not included)")
+    lines.append(text + " (start-up as measured there: faster on a feature-cache hit, slower for larger corpora)")
     return "\n".join(lines)

@@ -115,10 +115,10 @@ def test_plan_counts_what_the_run_did_and_progress_was_shown(moved):
 
 
 def test_estimate_from_the_finished_run_is_within_a_factor_of_its_wall_time(moved):
-    """The estimate counts trials only (no Ray start-up, corpus generation or preparation, which this tiny
-    run is mostly made of): it must lie within a factor 5 below the measured wall time, never above 1.5x."""
+    """The estimate of a re-run (start-up as measured + trials) lies within a factor 1.5 of the measured wall
+    time of the whole command (Ray start-up, corpus generation, preparation, trials, held-out evaluation)."""
     match = re.search(r"estimate: wall ([0-9.]+) (s|min|h)", moved["estimated"])
     assert match, moved["estimated"]
     seconds = float(match.group(1)) * {"s": 1, "min": 60, "h": 3600}[match.group(2)]
-    assert moved["wall"] / 5 <= seconds <= 1.5 * moved["wall"], (seconds, moved["wall"], moved["estimated"])
+    assert moved["wall"] / 1.5 <= seconds <= 1.5 * moved["wall"], (seconds, moved["wall"], moved["estimated"])
     assert "worker-hour(s)" in moved["estimated"]
