@@ -61,6 +61,9 @@ def predict_media(loaded: LoadedModel, items: list[MediaItem],
         except MediaError as exc:
             skips.append(MediaSkip(item.name, exc.reason))
             continue
+        except Exception as exc:  # noqa: BLE001 - any other decoder failure is this file's problem, not the run's
+            skips.append(MediaSkip(item.name, f"cannot be featurised ({type(exc).__name__}: {exc})"))
+            continue
         mel = torch.from_numpy(ex.mel).unsqueeze(0)
         mel_len = torch.tensor([ex.mel_len], dtype=torch.int64)
         faces = None if item.audio_only else torch.from_numpy(ex.faces).unsqueeze(0)
