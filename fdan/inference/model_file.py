@@ -22,7 +22,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from fdan import __version__
+from fdan.alignment import without_alignment
 from fdan.config import FeatureConfig, ModelConfig
+from fdan.model import create_model
+from fdan.model.frozen import load_trainable_state
+from fdan.model.modalities import restrict_modalities
 
 FORMAT = "fdan-model"
 FILE_VERSION = 1
@@ -53,9 +58,6 @@ def build_media_model(model_config: dict[str, Any] | ModelConfig, num_classes: i
     Built with ``weights: none`` whatever the config says: the caller loads every weight afterwards, so
     no pretrained file is needed on the machine that applies it.
     """
-    from fdan.model import create_model
-    from fdan.model.modalities import restrict_modalities
-
     data = model_config.model_dump() if isinstance(model_config, ModelConfig) else dict(model_config)
     cfg = ModelConfig.model_validate({**data, "num_classes": num_classes})
     model = create_model(**{**cfg.model_dump(), "weights": "none"})
@@ -72,10 +74,6 @@ def full_state_from_trainable(model_config: dict[str, Any], labels: list[str],
     them (``create_model`` with the checkpoint's own config: ``trunk_seed``, or the pretrained file).
     Training-only alignment entries (DANN's discriminators) are dropped.
     """
-    from fdan.alignment import without_alignment
-    from fdan.model import create_model
-    from fdan.model.frozen import load_trainable_state
-
     cfg = ModelConfig.model_validate({**model_config, "num_classes": len(labels)})
     model = create_model(**cfg.model_dump())  # as trained: frozen trunks from trunk_seed or the weights file
     state = without_alignment(trainable)
@@ -89,8 +87,6 @@ def save_model_file(path: str | Path, *, state: dict[str, torch.Tensor], model_c
                     feature_config: dict[str, Any], labels: list[str], provenance: dict[str, Any]) -> Path:
     """Write a model file (module docstring); checked by loading it back before it is renamed into place."""
     import json
-
-    from fdan import __version__
 
     plain = json.loads(json.dumps(provenance, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
     data = {"format": FORMAT, "version": FILE_VERSION, "model": state,

@@ -14,6 +14,7 @@ import typer
 
 from harness.cli.experiment import ConfigArg, SetOpt, SmokeOpt
 from harness.config import ConfigError, load_config
+from harness.run.progress import last_progress
 
 JobAddressOpt = Annotated[str, typer.Option("--address", help="the head's dashboard, e.g. http://127.0.0.1:8265")]
 JobIdArg = Annotated[str, typer.Argument(help="job id printed by `fdan-bench submit`", show_default=False)]
@@ -81,7 +82,6 @@ def _call(fn, address: str, job_id: str):
 def status(job_id: JobIdArg, address: JobAddressOpt) -> None:
     """Print the job's status (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED) and its latest progress line."""
     from harness.cluster.jobs import job_logs, job_status
-    from harness.run.progress import last_progress
 
     typer.echo(_call(job_status, address, job_id))
     progress = last_progress(_call(job_logs, address, job_id))

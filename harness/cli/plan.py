@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from harness.config import ExperimentConfig
+from harness.run.plan_estimate import EstimateError
 
 PlanOpt = Annotated[bool, typer.Option("--plan", help="print units, trials, resources and concurrency; run nothing")]
 ClusterOpt = Annotated[Optional[Path], typer.Option(
@@ -38,8 +39,6 @@ def show_plan(cfg: ExperimentConfig, *, search: bool, address: str | None, clust
             raise typer.Exit(2)
     else:
         now, where = local_resources(cfg), "a local cluster on this machine"
-    from harness.run.plan_estimate import EstimateError
-
     try:
         typer.echo(describe_plan(cfg, search, now, where, cluster_yaml, estimate_from))
     except EstimateError as exc:

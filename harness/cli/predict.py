@@ -6,6 +6,7 @@ import contextlib
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Iterator, NoReturn
 
 import pandas as pd
@@ -14,11 +15,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.cluster.storage import filesystem_for
 from harness.results.errors import ResultsError
 from harness.results.io import load_results
 from harness.results.selected import ChosenTrial, choose_trial
 
 SHOWN_ROWS = 20  # the terminal table shows this many files; the output file has them all
+
+
+def _inference() -> ModuleType:
+    """fdan.inference, imported when a command uses it: torch and torchvision stay out of `fdan-bench --help`."""
+    import fdan.inference  # torch/torchvision only when export or predict runs
+
+    return fdan.inference
 
 
 def _fail(message: str) -> NoReturn:
@@ -35,8 +44,6 @@ def checkpoint_file(chosen: ChosenTrial) -> Iterator[Path]:
             _fail(f"checkpoint {path} not found: was the results directory copied without its ray/ folder?")
         yield path
         return
-    from harness.cluster.storage import filesystem_for
-
     filesystem, _ = filesystem_for(chosen.storage, chosen.storage_options)
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "model.pt"
@@ -51,9 +58,7 @@ def checkpoint_file(chosen: ChosenTrial) -> Iterator[Path]:
 def export_model_file(results_dir: Path, out: Path | None, pair: str | None, fold: int | None,
                       trial: str | None, variant: str | None) -> tuple[Path, ChosenTrial]:
     """Export the chosen trial of `results_dir` to `out` (default `<results_dir>/models/<trial>.fdan.pt`)."""
-    from fdan.inference.export import export_checkpoint
-    from fdan.inference.model_file import ModelFileError
-
+    inference = _inference()
     try:
         results = load_results(results_dir)
         chosen = choose_trial(results, pair=pair, fold=fold, trial_id=trial, variant=variant)
@@ -63,8 +68,8 @@ def export_model_file(results_dir: Path, out: Path | None, pair: str | None, fol
     features = (results.config or {}).get("features")  # for checkpoints written before they carried it
     with checkpoint_file(chosen) as ckpt:
         try:
-            path = export_checkpoint(ckpt, target, provenance=chosen.provenance, feature_config=features)
-        except ModelFileError as exc:
+            path = inference.export_checkpoint(ckpt, target, provenance=chosen.provenance, feature_config=features)
+        except inference.ModelFileError as exc:
             _fail(str(exc))
     return path, chosen
 
@@ -96,26 +101,23 @@ def predict(
     variant: str | None = typer.Option(None, "--variant", help="results directory: the variant"),
 ) -> None:
     """Class probabilities per head for each media file; undecodable files are reported and skipped."""
-    from fdan.inference.media import find_media
-    from fdan.inference.model_file import ModelFileError, load_model
-    from fdan.inference.predict import predict_media
-
+    inference = _inference()
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         _fail(f"--out {out}: expected a .csv or .parquet file")
     try:
         if source.is_dir():
             with tempfile.TemporaryDirectory() as tmp:
                 path, _ = export_model_file(source, Path(tmp) / "model.fdan.pt", pair, fold, trial, variant)
-                loaded = load_model(path)
+                loaded = inference.load_model(path)
         else:
-            loaded = load_model(source)
-    except ModelFileError as exc:
+            loaded = inference.load_model(source)
+    except inference.ModelFileError as exc:
         _fail(str(exc))
-    items, skips = find_media(media)
+    items, skips = inference.find_media(media)
     if not items and not skips:
         _fail(f"no media files ({', '.join(('.mp4', '.avi', '.flv', '.wav'))}) in {', '.join(map(str, media))}")
     console = Console(width=None if sys.stdout.isatty() else 200)
-    rows, bad = predict_media(loaded, items)
+    rows, bad = inference.predict_media(loaded, items)
     skips = [*skips, *bad]
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

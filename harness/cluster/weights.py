@@ -38,7 +38,7 @@ class WeightsFile:
 
 def weights_files(backbones: list[str] | None = None) -> list[WeightsFile]:
     """The ImageNet file of each supported trunk (or of ``backbones``; unknown names: ValueError)."""
-    from fdan.model.encoders import BACKBONES, imagenet_weights_url, imagenet_weights_path
+    from fdan.model.encoders import BACKBONES, imagenet_weights_path, imagenet_weights_url  # torchvision: when needed
 
     chosen = list(backbones or BACKBONES)
     unknown = [b for b in chosen if b not in BACKBONES]

@@ -22,6 +22,7 @@ from harness.cluster.resources import trial_demand, trials_fit, wants_gpu
 from harness.config import ExperimentConfig
 from harness.run.lanes import unit_lanes
 from harness.run.pairs import PairError, expand_pair, pair_list, pair_name
+from harness.run.plan_estimate import describe_estimate, estimate, trial_times
 from harness.run.plan_scan import scanned_manifest
 
 
@@ -153,8 +154,6 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
     lines.append(f"units side by side: resources.concurrent_units = {res.concurrent_units} (auto: one unit per trial "
                  "slot; each unit's share of the slots caps its trials at once)")
     if estimate_from is not None:
-        from harness.run.plan_estimate import describe_estimate, estimate, trial_times
-
         times = trial_times(estimate_from)
         n_trials = (sum(known) + unknown * variants) * trials
         est = estimate(times, n_trials, cfg.train.epochs, at_once_seen, res.workers_per_trial, nodes)

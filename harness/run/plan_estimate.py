@@ -25,6 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.results.errors import ResultsError
+from harness.results.io import load_results
+
 
 class EstimateError(ValueError):
     """A previous results directory without usable trial times."""
@@ -56,9 +59,6 @@ def max_overlap(starts: np.ndarray, ends: np.ndarray) -> int:
 
 def trial_times(results_dir: str | Path) -> TrialTimes:
     """What a finished (or partial) results directory says about its trials' durations."""
-    from harness.results.errors import ResultsError
-    from harness.results.io import load_results
-
     try:
         results = load_results(results_dir)
     except ResultsError as exc:

@@ -10,14 +10,13 @@ from dataclasses import asdict
 
 import pandas as pd
 
+from fdan.corpora.base import CorpusError
+from fdan.features.cache_name import resolve_importer
 from harness.config import ExperimentConfig
 
 
 def scanned_manifest(cfg: ExperimentConfig, name: str) -> pd.DataFrame | None:
     """Corpus ``name``'s manifest from a scan of its root; None when the root is missing or unreadable."""
-    from fdan.corpora.base import CorpusError
-    from fdan.features.cache_name import resolve_importer
-
     spec = cfg.corpora[name]
     if not spec.root.is_dir():
         return None
