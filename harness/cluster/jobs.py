@@ -67,11 +67,21 @@ def stop_job(address: str, job_id: str) -> bool:
 
 
 def follow_logs(address: str, job_id: str, write: Callable[[str], None]) -> None:
-    """Stream the job's output to `write` as it comes, until the job ends (Ray's `tail_job_logs`)."""
+    """Stream the job's output to `write` as it comes, until the job ends (Ray's `tail_job_logs`).
+
+    The stream can close before its last chunk arrives (seen on a job that ends right after printing):
+    the rest of the job's full log, past what was streamed, is written afterwards."""
     import asyncio
 
+    jobs = client(address)
+    streamed: list[str] = []
+
     async def tail() -> None:
-        async for chunk in client(address).tail_job_logs(job_id):
+        async for chunk in jobs.tail_job_logs(job_id):
+            streamed.append(chunk)
             write(chunk)
 
     asyncio.run(tail())
+    seen, full = "".join(streamed), jobs.get_job_logs(job_id)
+    if full.startswith(seen) and len(full) > len(seen):
+        write(full[len(seen):])

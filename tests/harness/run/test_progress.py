@@ -22,3 +22,4 @@ def test_last_progress_line_of_a_log():
     log = "start\nprogress: 1/2 units, 1/2 trials, elapsed 5 s, ETA 5 s\nother\n  progress: 2/2 units, 2/2 trials, elapsed 9 s, ETA 0 s\n"
     assert last_progress(log) == "progress: 2/2 units, 2/2 trials, elapsed 9 s, ETA 0 s"
     assert last_progress("nothing yet") is None
+
