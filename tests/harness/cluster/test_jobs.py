@@ -1,6 +1,7 @@
 """Ray Jobs against a real loopback head with its dashboard on 127.0.0.1: submit, status, logs, stop."""
 from __future__ import annotations
 
+import shlex
 import time
 
 import pytest
@@ -81,7 +82,7 @@ def test_logs_follow_streams_until_the_job_ends_and_status_shows_progress(head):
 
     script = ("import time\nfor i in range(3):\n    print(f'progress: {i + 1}/3 units, 0/0 trials, elapsed 0 s, ETA 0 s', "
               "flush=True)\n    time.sleep(1)\n")
-    job_id = client(head.dashboard_url).submit_job(entrypoint=f"python -c {script!r}")
+    job_id = client(head.dashboard_url).submit_job(entrypoint=f"python -c {shlex.quote(script)}")
     wait_status(head.dashboard_url, job_id, {"RUNNING", *TERMINAL})
     followed = run_cli("jobs", "logs", job_id, "--address", head.dashboard_url, "--follow")
     assert followed.exit_code == 0 and followed.output.count("progress: ") == 3 and "3/3 units" in followed.output
