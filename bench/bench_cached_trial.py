@@ -1,12 +1,12 @@
 """Benchmark: a cached-embedding (frozen-trunk) trial against the same trial end to end, and a cached sweep's rate.
 
-1. One trial, bare loop (`harness.run.loop.run_epochs` in this process, one torch thread), quickstart
+1. One trial, bare loop (`harness.trial.loop.run_epochs` in this process, one torch thread), quickstart
    size (112 training rows, batch 16, 28 validation rows): trunks trained end to end from the media
    features, against frozen trunks read from the token cache, `--trial-epochs` epochs each. Figures:
    the whole trial (model build, data, epochs) and the median epoch after the first. The one-time
    token preparation of the corpus (168 rows) is timed separately: every trial and sweep after it
    reuses it. Ratio = end to end / cached (target >= 20).
-2. A cached sweep the way `fdan-bench sweep` runs it: `harness.run.trial.run_trial` on the `tune`
+2. A cached sweep the way `fdan-bench sweep` runs it: `harness.trial.entry.run_trial` on the `tune`
    executor (loop in the Tune trial, checkpoint reports), `--trials` trials of `--epochs` epochs,
    2 at a time on a local 127.0.0.1 cluster with 2 CPUs. Trials per hour = trials / Tune wall time
    (the cluster's start excluded). Target >= 300 per hour on 2 cores (aim 1,000).
@@ -21,15 +21,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from trial_data import MODEL, TRAIN, LocalBackend, feature_cache, loop_config  # noqa: E402
 
 
-def one_trial(cfg: dict) -> tuple[float, float]:
+def one_trial(cfg: Any) -> tuple[float, float]:
     """(whole trial seconds, median epoch seconds after the first)."""
-    from harness.run.loop import run_epochs
+    from harness.trial.loop import run_epochs
 
     backend = LocalBackend()
     t0 = time.perf_counter()
@@ -37,22 +38,23 @@ def one_trial(cfg: dict) -> tuple[float, float]:
     return time.perf_counter() - t0, statistics.median(backend.epoch_times()[1:] or backend.epoch_times())
 
 
-def sweep(cfg: dict, storage: Path, trials: int) -> float:
+def sweep(cfg: Any, storage: Path, trials: int) -> float:
     """Wall seconds of a Tune run of `trials` cached trials through the harness trial function."""
     from ray import tune
 
-    from harness.run.trial import run_trial
+    from harness.trial.entry import run_trial
 
-    plan = {"use_gpu": False, "num_workers": 1, "cpus_per_worker": 0.5, "gpus_per_worker": 0.0, "driver_cpus": 0.5,
-            "max_concurrent_trials": 2, "torch_threads": 1}
-    space = {"train.lmmd_weight": {"type": "choice", "values": [0.01 * (i + 1) for i in range(trials)]}}
-    payload = {"model": cfg["model"], "train": cfg["train"], "space": space, "unit": {**cfg["unit"], "key": "bench"},
-               "protocol": cfg["protocol"], "plan": plan, "storage_path": str(storage), "executor": "tune",
-               "selection_key": "val_fused_uar"}
-    trainable = tune.with_resources(tune.with_parameters(run_trial, payload=payload), {"CPU": 1.0})
-    tuner = tune.Tuner(trainable, param_space={"lmmd_weight": tune.grid_search(space["train.lmmd_weight"]["values"])},
+    from dataclasses import replace
+
+    from harness.config.search_space import Distribution
+
+    values = [0.01 * (i + 1) for i in range(trials)]
+    spec = replace(cfg, storage_path=str(storage),
+                   space={"train.lmmd_weight": Distribution(type="choice", values=values)})
+    trainable = tune.with_resources(tune.with_parameters(run_trial, spec=spec), {"CPU": 1.0})
+    tuner = tune.Tuner(trainable, param_space={"lmmd_weight": tune.grid_search(values)},
                        tune_config=tune.TuneConfig(metric="val_fused_uar", mode="max", max_concurrent_trials=2,
-                                                   reuse_actors=True),  # as harness.run.tuner does for `tune` trials
+                                                   reuse_actors=True),  # as harness.tuning.tuner does for `tune` trials
                        run_config=tune.RunConfig(name="bench_sweep", storage_path=str(storage), verbose=0))
     t0 = time.perf_counter()
     grid = tuner.fit()

@@ -1,4 +1,4 @@
-"""Benchmark: fdan.lmmd against the DSAN reference algorithm as DSAN writes it.
+"""Benchmark: fdan.alignment.lmmd against the DSAN reference algorithm as DSAN writes it.
 
 The reference (below) follows DSAN's ``mmd.lmmd`` / ``Weight.cal_weight``: expand-subtract
 distances, bandwidth from ``.data``, class weights built in numpy with a Python loop over classes,
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.utils.benchmark as benchmark
 
-from fdan.lmmd import lmmd
+from fdan.alignment.lmmd import lmmd
 
 
 def dsan_gaussian_kernel(source, target, kernel_mul=2.0, kernel_num=5, fix_sigma=None):

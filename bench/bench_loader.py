@@ -2,9 +2,9 @@
 
 Per batch (quickstart size: batch 16 from 112 training rows, seeded random features of the
 quickstart's shapes), one torch thread, in this process (`num_workers=0`, the CPU default):
-- loader: one pass of the trial's DataLoader (`harness.run.loop.make_loader`: memory-mapped
+- loader: one pass of the trial's DataLoader (`harness.trial.loop.make_loader`: memory-mapped
   FeatureDataset, or the in-memory TokenDataset with its collate), batches only, no model;
-- step: `fdan.train.train_step` on batches already loaded (end-to-end FDAN on the media features,
+- step: `fdan.training.loss.train_step` on batches already loaded (end-to-end FDAN on the media features,
   FDAN from trunk outputs on the tokens).
 The loader is never the bottleneck when loader / step < 1 (with worker processes, `train.num_workers`
 or the GPU default, loading also overlaps the step).
@@ -32,17 +32,18 @@ def per_batch(fn, n: int) -> float:
 
 
 def measure(features: Path, frozen: bool, rounds: int) -> tuple[float, float]:
-    from fdan.config import TrainConfig
-    from fdan.train import build_optimizer, seed_everything, train_step
-    from harness.run.loop import build_model, dataset, make_loader
+    from fdan.training.optim import build_optimizer
+    from fdan.training.fit import seed_everything
+    from fdan.training.loss import train_step
+    from harness.trial.loop import build_model, dataset, make_loader
 
     cfg = loop_config(features, frozen=frozen)
     l2i = {label: i for i, label in enumerate(LABELS)}
-    ds = dataset(str(features), cfg["unit"]["train_idx"], l2i, cfg["model"])
+    ds = dataset(str(features), cfg.unit.train_idx, l2i, cfg.model)
     loader = make_loader(ds, TRAIN["batch_size"], shuffle=True, num_workers=0, seed=0)
     seed_everything(0)
-    model = build_model(cfg["model"], len(LABELS))
-    train_cfg = TrainConfig.model_validate(cfg["train"])
+    model = build_model(cfg.model, len(LABELS))
+    train_cfg = cfg.train
     optimizer = build_optimizer(model, train_cfg)
     batches = list(loader)
     train_step(model, batches[0], optimizer, None, train_cfg, progress=0.5)  # warm-up

@@ -1,6 +1,6 @@
 """Benchmark: one training epoch inside a Ray Train worker against the same epoch in a bare PyTorch loop.
 
-Same trial loop (`harness.run.loop.run_epochs`), model (end-to-end FDAN, ResNet-18 trunks trained),
+Same trial loop (`harness.trial.loop.run_epochs`), model (end-to-end FDAN, ResNet-18 trunks trained),
 data (a quickstart-size feature cache of seeded random features: 112 training rows, batch 16, 28
 validation rows) and seed; one torch thread each. The bare loop runs in this process with a local
 backend; the Ray Train run is a 1-worker `TorchTrainer` on a local 127.0.0.1 cluster whose worker
@@ -31,8 +31,8 @@ def ray_train_loop(config: dict) -> None:
     """A Train worker: the harness loop on `TrainBackend`, the report times written to `config["times_file"]`."""
     import time as _time
 
-    from harness.run.worker import TrainBackend
-    from harness.run.loop import run_epochs
+    from harness.trial.worker import TrainBackend
+    from harness.trial.loop import run_epochs
 
     times = [_time.perf_counter()]
 
@@ -62,7 +62,7 @@ def ray_epochs(cfg: dict, storage: Path, index: int) -> tuple[list[float], float
 
 
 def bare_epochs(cfg: dict) -> list[float]:
-    from harness.run.loop import run_epochs
+    from harness.trial.loop import run_epochs
 
     backend = LocalBackend()
     run_epochs(cfg, backend)

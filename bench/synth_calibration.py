@@ -5,7 +5,7 @@ Generates synth-studio and synth-street (timed), extracts features with the real
 
 - proxy: logistic regression on log-Mel mean/std per bin + downsampled grey face mean/std over
   frames, per modality and fused (feature concatenation);
-- fdan (optional, --fdan): the real FDAN (fdan.model + fdan.train) at small input sizes.
+- fdan (optional, --fdan): the real FDAN (fdan.model + fdan.training) at small input sizes.
 
 Within corpus = speaker-independent (leave-one-speaker-out for the proxy, held-out speakers for
 FDAN); cross corpus = train on all of one corpus, test on all of the other.
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-import fdan.corpora.synth  # noqa: F401  (registers the importer)
 from fdan.config import FeatureConfig
+import fdan.corpora.synth  # noqa: F401  (registers the importer)
 from fdan.corpora.synth import EMOTIONS, generate
 from fdan.features.cache import FeatureSet, prepare_corpus
 
@@ -120,7 +120,8 @@ def run_fdan(sets: dict[str, FeatureSet], epochs: int, test_speakers: int) -> di
 
     from fdan.config import TrainConfig
     from fdan.model import create_model
-    from fdan.train import evaluate, fit, seed_everything
+    from fdan.evaluation.evaluate import evaluate
+    from fdan.training.fit import fit, seed_everything
 
     torch.set_num_threads(2)
     l2i = {e: i for i, e in enumerate(EMOTIONS)}

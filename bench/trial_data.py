@@ -42,18 +42,26 @@ def feature_cache(directory: Path, speakers: int = 6, clips: int = 28, n_mels: i
     return directory
 
 
-def loop_config(directory: Path, frozen: bool, epochs: int = 3, clips: int = 28) -> dict[str, Any]:
-    """A within-corpus trial's loop config: 4 training speakers, 1 validation speaker (as the quickstart)."""
+def loop_config(directory: Path, frozen: bool, epochs: int = 3, clips: int = 28) -> Any:
+    """A within-corpus trial's spec (harness.trial.spec.TrialSpec): 4 training speakers, 1 validation speaker
+    (as the quickstart)."""
+    from fdan.config import ModelConfig, TrainConfig
+    from harness.cluster.resources import ResourcePlan
+    from harness.trial.spec import TrialSpec, UnitRows
+
     rows = np.arange(6 * clips)
     speaker = rows // clips
-    return {"model": {**MODEL, "freeze_backbone": frozen}, "train": {**TRAIN, "epochs": epochs},
-            "unit": {"labels": LABELS, "train_idx": rows[speaker >= 2].tolist(), "val_idx": rows[speaker == 1].tolist(),
-                     "adapt_idx": [], "test_idx": [], "source_dir": str(directory), "target_dir": str(directory)},
-            "protocol": "speaker-independent", "torch_threads": 1, "selection_key": "val_fused_uar"}
+    unit = UnitRows(key="bench", labels=tuple(LABELS), source_dir=str(directory), target_dir=str(directory),
+                    train_idx=tuple(rows[speaker >= 2].tolist()), val_idx=tuple(rows[speaker == 1].tolist()))
+    plan = ResourcePlan(use_gpu=False, num_workers=1, cpus_per_worker=0.5, gpus_per_worker=0.0, driver_cpus=0.5,
+                        max_concurrent_trials=2, torch_threads=1)
+    return TrialSpec(experiment="bench", unit=unit, model=ModelConfig(**MODEL, freeze_backbone=frozen),
+                     train=TrainConfig(**{**TRAIN, "epochs": epochs}), protocol="speaker-independent",
+                     selection_key="val_fused_uar", plan=plan, executor="tune", storage_path=str(directory))
 
 
 class LocalBackend:
-    """`harness.run.loop.Backend` for a bare loop in this process; records the time of every report."""
+    """`harness.trial.loop.Backend` for a bare loop in this process; records the time of every report."""
 
     def __init__(self) -> None:
         self.device = torch.device("cpu")

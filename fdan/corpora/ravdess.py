@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fdan.corpora.base import CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
+from fdan.corpora.fold_file import apply_fold_file
 from fdan.corpora.native import check_choice, check_folds, files_with_suffix, rel, speaker_folds
 
 LABELS = {"01": "neutral", "02": "calm", "03": "happiness", "04": "sadness", "05": "anger",
@@ -70,6 +71,7 @@ class RavdessImporter:
     calm: str = "drop"
     song: bool = False
     folds: int = 5
+    fold_file: str = ""  # folds from a file (fdan.corpora.fold_file), e.g. EmoBox's partition
     name = "ravdess"  # class attribute, not an option
 
     def __post_init__(self) -> None:
@@ -131,7 +133,7 @@ class RavdessImporter:
             utts.append(Utterance(corpus=self.name, utterance_id=Path(path).stem, speaker=spk,
                                   corpus_label=n.emotion, label=label, split="all", fold=fold_of[spk],
                                   audio_path="", video_path=path))
-        return ScanResult(corpus=self.name, utterances=utts, skipped=skipped)
+        return apply_fold_file(ScanResult(corpus=self.name, utterances=utts, skipped=skipped), self.fold_file, root)
 
 
 register_importer("ravdess")(RavdessImporter)

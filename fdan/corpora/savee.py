@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fdan.corpora.base import CorpusError, ScanResult, Skip, Utterance, check_root, register_importer
+from fdan.corpora.fold_file import apply_fold_file
 from fdan.corpora.native import files_with_suffix, find_dir, nested_hint, rel
 
 SPEAKERS = ("DC", "JE", "JK", "KL")
@@ -56,6 +57,7 @@ class SaveeImporter:
     """SAVEE wav + avi pairs; leave-one-speaker-out folds (module docstring)."""
 
     name = "savee"  # class attribute, not an option
+    fold_file: str = ""  # folds from a file (fdan.corpora.fold_file), e.g. EmoBox's partition
 
     def _collect(self, root: Path, folder: Path | None, suffix: str,
                  skipped: list[Skip]) -> dict[Key, str]:
@@ -110,7 +112,7 @@ class SaveeImporter:
                           corpus_label=code, label=LABELS[code], split="all", fold=fold_of[spk],
                           audio_path=wavs[(spk, code, num)], video_path=avis[(spk, code, num)])
                 for spk, code, num in paired]
-        return ScanResult(corpus=self.name, utterances=utts, skipped=skipped)
+        return apply_fold_file(ScanResult(corpus=self.name, utterances=utts, skipped=skipped), self.fold_file, root)
 
 
 register_importer("savee")(SaveeImporter)

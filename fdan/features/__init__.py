@@ -16,7 +16,8 @@ _LAZY = {
     "MediaError": "fdan.features.mediafile", "decode_audio": "fdan.features.decode",
     "decode_video_frames": "fdan.features.video",
     "Extracted": "fdan.features.extract", "extract_utterance": "fdan.features.extract",
-    "face_crops": "fdan.features.faces",
+    "face_crops": "fdan.features.faces", "crop_faces": "fdan.features.faces",
+    "FaceDetector": "fdan.features.face_detector", "register_detector": "fdan.features.face_detector",
     "FeatureDataset": "fdan.features.featureset", "FeatureSet": "fdan.features.featureset",
     "audio_to_logmel": "fdan.features.mel",
 }

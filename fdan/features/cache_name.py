@@ -26,7 +26,8 @@ from fdan.corpora.base import CorpusError, CorpusImporter, get_importer
 
 # Bump when extraction changes in a way FeatureConfig does not capture, to invalidate old caches.
 # 2: faces from the audio window, one followed face, segments, mel_len.npy + face_mask.npy.
-FEATURE_VERSION = 2
+# 3: speaker-face rule and face_choice, banded/region face search, truncation checks, kept-with-note rows.
+FEATURE_VERSION = 3
 
 
 def resolve_importer(importer: str | CorpusImporter, options: Mapping[str, Any] | None = None) -> CorpusImporter:
@@ -42,7 +43,7 @@ def resolve_importer(importer: str | CorpusImporter, options: Mapping[str, Any] 
     except CorpusError as exc:
         if "unknown corpus importer" not in str(exc):
             raise
-    import fdan.corpora as corpora
+    import fdan.corpora as corpora  # lazy: every importer module, only for an unknown name
 
     for mod in pkgutil.iter_modules(corpora.__path__):
         try:

@@ -14,6 +14,7 @@ import numpy as np
 import soundfile as sf
 
 from fdan.features.mediafile import MediaError, check_file, open_container, short_error
+from fdan.features.truncation import check_duration
 from fdan.features.video import decode_video_frames, uniform_indices
 
 __all__ = ["MediaError", "decode_audio", "decode_video_frames", "uniform_indices"]
@@ -60,6 +61,14 @@ def _decode_audio_soundfile(path: Path, start: float | None, end: float | None) 
     return _to_mono(data), int(sr)
 
 
+def _mono(frame: av.AudioFrame, resampler: av.AudioResampler) -> tuple[list[np.ndarray], bool]:
+    """(a decoded frame as mono float32 sample runs, whether `resampler` was used): as is when it
+    already is mono float, else through `resampler` (format conversion, downmix)."""
+    if frame.format.name in ("flt", "fltp") and len(frame.layout.channels) == 1:
+        return [frame.to_ndarray().reshape(-1)], False
+    return [out.to_ndarray().reshape(-1) for out in resampler.resample(frame)], True
+
+
 def _decode_audio_av(path: Path, start: float | None, end: float | None) -> tuple[np.ndarray, int]:
     """Mono float32 at the native rate; with a segment, seek to `start` and keep [start, end) only.
 
@@ -81,21 +90,26 @@ def _decode_audio_av(path: Path, start: float | None, end: float | None) -> tupl
         chunks: list[np.ndarray] = []
         t_first: float | None = None
         n_samples = 0
+        resampled = False
         try:
             for frame in container.decode(stream):
                 if t_first is None:
                     t_first = (frame.pts - origin) * tb if frame.pts is not None and start else 0.0
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-                    n_samples += chunks[-1].size
+                runs, via_resampler = _mono(frame, resampler)
+                resampled = resampled or via_resampler
+                chunks.extend(runs)
+                n_samples += sum(r.size for r in runs)
                 if end is not None and t_first + n_samples / sr >= end:
                     break
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+            if resampled:
+                chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
         except av.FFmpegError as exc:
             if not chunks:
                 raise MediaError(f"corrupt audio stream: {short_error(exc)}") from None
             raise MediaError(f"truncated or corrupt audio stream: {short_error(exc)}") from None
+        if start is None and end is None and chunks:
+            declared = float(stream.duration * tb) if stream.duration else (container.duration or 0) / 1e6
+            check_duration("audio", sum(c.size for c in chunks) / sr, declared or None)
     if not chunks:
         raise MediaError("no audio samples decoded")
     wave = np.concatenate(chunks).astype(np.float32, copy=False)

@@ -1,129 +1,118 @@
-"""Face crops from RGB frames: OpenCV's bundled Haar frontal-face cascade, one face followed through the clip.
+"""Face crops from a clip's K sampled RGB frames: which face, and how it is cut out.
 
-Per frame: detect faces on a (down-scaled, histogram-equalised) grey image. One face is followed
-through the clip's frames (MELD shows several people): in the first frame with a detection, the
-largest box, and among boxes of at least `SIMILAR_AREA` of the largest one's area the one whose
-centre is nearest the frame centre; in each later frame, the detection overlapping the followed box
-most (IoU), else the one whose centre is nearest to it if within one box side, else none (a frame
-is first searched for faces of 0.6-1.6 times the followed face's side only, which is several times
-faster, then over all sizes if that finds no continuation). The box is
-enlarged by `face_margin` of its size on each side, made square (side = max(w, h) after the margin,
-same centre), shifted inside the frame (shrunk to the frame's short side if needed), and resized to
-`face_size` x `face_size` (area interpolation). A frame where the followed face is not detected is a
-counted fallback and reuses the followed box of the nearest earlier frame (of the first detection,
-for frames before it); a clip without any detection gets the centre square crop of side min(H, W).
+Detection goes through the `FaceDetector` named by `FeatureConfig.face_detector` (default "haar",
+OpenCV's cascade; "center": no detection); faces are found and followed by `face_track`. Which face
+(the utterance's `face_rule`, an importer option where a corpus shows several people):
+
+- "largest": in the first frame with a detection, the largest box, and among boxes of at least
+  SIMILAR_AREA of its area the one whose centre is nearest the frame centre; then followed.
+- "speaker": every face of at least half the largest one's side (at most MAX_CANDIDATES, largest
+  first) is followed, and the one whose mouth moves while the audio is loud is taken
+  (`speaker_face`); when they cannot be told apart, the "largest" pick (the clip is "undecided").
+
+The outcome is the clip's `face_choice`: "largest" (the largest rule's face), "single" (speaker
+rule, one candidate face), "speaker" (several, the speaking one), "undecided" (several, not told
+apart: the largest rule's face), "none" (no face: centre crops), "center" (no detector). The box is enlarged by `face_margin` of its size on
+each side, made square (side = max(w, h) after the margin, same centre), shifted inside the frame
+(shrunk to the frame's short side if needed) and resized to `face_size` (area interpolation). A frame
+where the followed face is not found is a counted fallback and reuses the box of the nearest earlier
+frame (of the first detection, for frames before it); a clip without a detection gets the centre
+square of side min(H, W) in every frame.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
+import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from fdan.config import FeatureConfig
+from fdan.corpora.base import FACE_RULES
+from fdan.features.face_detector import Box, FaceDetector, get_detector
+from fdan.features.face_track import SIMILAR_AREA, detect_faces as _detect_faces, find_start, follow
+from fdan.features.face_track import follow_face, iou  # noqa: F401  (re-exported: the follower's rules)
+from fdan.features.speaker_face import choose_speaker
 
-CASCADE_FILE = "haarcascade_frontalface_default.xml"
-# Detection runs on frames scaled so their longer side is at most this (speed; faces stay > 24 px).
-DETECT_MAX_SIDE = 480
-Box = tuple[int, int, int, int]  # x, y, w, h in pixels
-# Boxes at least this fraction of the largest one's area compete on centrality for the first pick.
-SIMILAR_AREA = 0.8
-# After the first detection, look for faces of these multiples of the followed face's side first.
-TRACK_SIZES = (0.6, 1.6)
-
-
-@lru_cache(maxsize=1)
-def _cascade() -> cv2.CascadeClassifier:
-    """The cascade, loaded once per process from the opencv package's own data directory."""
-    path = Path(cv2.data.haarcascades) / CASCADE_FILE
-    cascade = cv2.CascadeClassifier(str(path))
-    if cascade.empty():
-        raise RuntimeError(f"cannot load OpenCV's Haar cascade {path}")
-    return cascade
+FACE_CHOICES = ("largest", "single", "speaker", "undecided", "none", "center")
+SPEAKER_CANDIDATE_SIDE = 0.5
+MAX_CANDIDATES = 4
 
 
-def detect_faces(frame: np.ndarray, near_side: int | None = None) -> list[Box]:
-    """Every frontal face in an RGB uint8 frame (H, W, 3), as (x, y, w, h) in frame pixels.
+@dataclass
+class FaceCrops:
+    """crops: (K, 3, S, S) uint8 RGB; n_fallback: frames where the followed face was not found;
+    choice: one of FACE_CHOICES (module docstring)."""
 
-    `near_side` (pixels): look only for faces of TRACK_SIZES times that side (the followed face's
-    size), which skips most of the cascade's scales (several times faster on 720p frames)."""
-    h, w = frame.shape[:2]
-    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
-    grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-    if scale < 1.0:
-        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    grey = cv2.equalizeHist(grey)
-    min_side, max_side = max(24, min(grey.shape) // 10), 0  # 0: no upper limit
-    if near_side is not None:
-        min_side = max(min_side, int(near_side * scale * TRACK_SIZES[0]))
-        max_side = max(min_side + 1, int(near_side * scale * TRACK_SIZES[1]))
-    boxes = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side),
-                                        maxSize=(max_side, max_side))
-    return [(round(x / scale), round(y / scale), round(bw / scale), round(bh / scale)) for x, y, bw, bh in boxes]
+    crops: np.ndarray
+    n_fallback: int
+    choice: str
 
 
-def detect_largest_face(frame: np.ndarray) -> Box | None:
-    """Largest frontal face in an RGB uint8 frame (H, W, 3) as (x, y, w, h), or None."""
-    boxes = detect_faces(frame)
+def _detector(detector: FaceDetector | None) -> FaceDetector:
+    return detector if detector is not None else get_detector("haar")
+
+
+def detect_faces(frame: np.ndarray, near_side: int | None = None, detector: FaceDetector | None = None) -> list[Box]:
+    """Every face in an RGB uint8 frame (H, W, 3), as (x, y, w, h) in frame pixels (all sizes, or
+    0.6-1.6 times `near_side`)."""
+    return _detect_faces(frame, _detector(detector), near_side)
+
+
+def detect_largest_face(frame: np.ndarray, detector: FaceDetector | None = None) -> Box | None:
+    """Largest face in an RGB uint8 frame (H, W, 3) as (x, y, w, h), or None."""
+    boxes = detect_faces(frame, detector=detector)
     return max(boxes, key=lambda b: b[2] * b[3]) if boxes else None
-
-
-def _centre(box: Box) -> tuple[float, float]:
-    return box[0] + box[2] / 2, box[1] + box[3] / 2
 
 
 def first_face(boxes: list[Box], height: int, width: int) -> Box:
     """The face to follow: the largest, or the most central of those within SIMILAR_AREA of it."""
     largest = max(b[2] * b[3] for b in boxes)
     similar = [b for b in boxes if b[2] * b[3] >= SIMILAR_AREA * largest]
-    return min(similar, key=lambda b: (_centre(b)[0] - width / 2) ** 2 + (_centre(b)[1] - height / 2) ** 2)
+    return min(similar, key=lambda b: (b[0] + b[2] / 2 - width / 2) ** 2 + (b[1] + b[3] / 2 - height / 2) ** 2)
 
 
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
-
-
-def follow_face(prev: Box, boxes: list[Box]) -> Box | None:
-    """The detection that continues `prev`: highest IoU, else the nearest centre within one box side."""
-    if not boxes:
-        return None
-    best = max(boxes, key=lambda b: iou(prev, b))
-    if iou(prev, best) > 0:
-        return best
-    px, py = _centre(prev)
-    near = min(boxes, key=lambda b: (_centre(b)[0] - px) ** 2 + (_centre(b)[1] - py) ** 2)
-    dist = ((_centre(near)[0] - px) ** 2 + (_centre(near)[1] - py) ** 2) ** 0.5
-    return near if dist <= max(prev[2], prev[3]) else None
-
-
-def track_face(frames: np.ndarray) -> tuple[list[Box | None], list[bool]]:
-    """Per frame of (K, H, W, 3): the followed face's box (None for all if nothing is ever detected)
-    and whether it was detected in that frame (False = reused box, a fallback)."""
-    height, width = frames.shape[1:3]
-    found: list[Box | None] = []
-    followed: Box | None = None
-    for frame in frames:
-        if followed is None:
-            boxes = detect_faces(frame)
-            box = first_face(boxes, height, width) if boxes else None
-        else:  # faces of about the followed size first; the full scale range if that finds none
-            box = follow_face(followed, detect_faces(frame, max(followed[2], followed[3])))
-            box = box or follow_face(followed, detect_faces(frame))
-        followed = box or followed
-        found.append(box)
-    detected = [b is not None for b in found]
-    first = next((b for b in found if b is not None), None)
-    out: list[Box | None] = []
-    last = first
-    for box in found:
+def _filled(track: list[Box | None]) -> list[Box]:
+    """Missing boxes replaced by the nearest earlier one (the first one, before it)."""
+    last = next(b for b in track if b is not None)
+    out = []
+    for box in track:
         last = box or last
         out.append(last)
-    return out, detected
+    return out
+
+
+def choose_and_track(frames: np.ndarray, detector: FaceDetector, rule: str = "largest",
+                     energy: np.ndarray | None = None) -> tuple[list[Box] | None, list[bool], str]:
+    """(the chosen face's box per frame or None if no face, detected per frame, choice) for (K, H, W, 3).
+
+    `energy` (K-1,): the audio RMS between consecutive frames, needed by the "speaker" rule."""
+    if rule not in FACE_RULES:
+        raise ValueError(f"face rule {rule!r} is not one of {FACE_RULES}")
+    height, width = frames.shape[1:3]
+    speaker = rule == "speaker" and energy is not None
+    keep = SPEAKER_CANDIDATE_SIDE if speaker else math.sqrt(SIMILAR_AREA)
+    first, starts = find_start(frames, detector, keep)
+    if first < 0:
+        return None, [False] * len(frames), "none"
+    largest = first_face(starts, height, width)
+    if not speaker or len(starts) == 1:
+        track, choice = follow(frames, detector, first, [largest])[0], "largest" if not speaker else "single"
+    else:
+        starts = sorted(starts, key=lambda b: -b[2] * b[3])[:MAX_CANDIDATES]
+        starts = starts if largest in starts else [largest, *starts[:-1]]
+        tracks = follow(frames, detector, first, starts)
+        pick = choose_speaker(frames, [_filled(t) for t in tracks], energy)
+        choice = "undecided" if pick is None else "speaker"
+        track = tracks[starts.index(largest) if pick is None else pick]
+    return _filled(track), [b is not None for b in track], choice
+
+
+def track_face(frames: np.ndarray, detector: FaceDetector | None = None) -> tuple[list[Box | None], list[bool]]:
+    """The "largest" rule's face: per frame its box (None for all if nothing is ever detected) and
+    whether it was detected in that frame (False = reused box, a fallback)."""
+    boxes, detected, _ = choose_and_track(frames, _detector(detector))
+    return (boxes if boxes is not None else [None] * len(frames)), detected
 
 
 def square_box(box: Box, margin: float, height: int, width: int) -> Box:
@@ -151,21 +140,28 @@ def crop_resize(frame: np.ndarray, box: Box, size: int) -> np.ndarray:
     return cv2.resize(crop, (size, size), interpolation=interp)
 
 
-def face_crops(frames: np.ndarray, cfg: FeatureConfig) -> tuple[np.ndarray, int]:
-    """(K, H, W, 3) uint8 RGB frames -> ((K, 3, S, S) uint8 crops of the followed face, fallbacks).
-
-    The fallback count is the number of frames in which the followed face was not detected. With
-    `cfg.face_detector == "center"` no detection is attempted: every frame is a centre crop and the
-    fallback count is 0.
-    """
+def crop_faces(frames: np.ndarray, cfg: FeatureConfig, rule: str = "largest",
+               energy: np.ndarray | None = None) -> FaceCrops:
+    """(K, H, W, 3) uint8 RGB frames -> the chosen face's crops (module docstring for the rules)."""
     k, height, width = frames.shape[:3]
     out = np.empty((k, 3, cfg.face_size, cfg.face_size), dtype=np.uint8)
-    if cfg.face_detector == "haar":
-        boxes, detected = track_face(frames)
-        n_fallback = k - sum(detected)
+    detector = get_detector(cfg.face_detector)
+    if detector is None:
+        boxes, n_fallback, choice = [None] * k, 0, "center"
     else:
-        boxes, n_fallback = [None] * k, 0
+        boxes, detected, choice = choose_and_track(frames, detector, rule, energy)
+        boxes = boxes if boxes is not None else [None] * k
+        n_fallback = k - sum(detected)
     for i, (frame, box) in enumerate(zip(frames, boxes)):
         box = center_box(height, width) if box is None else square_box(box, cfg.face_margin, height, width)
         out[i] = crop_resize(frame, box, cfg.face_size).transpose(2, 0, 1)
-    return out, n_fallback
+    return FaceCrops(out, n_fallback, choice)
+
+
+def face_crops(frames: np.ndarray, cfg: FeatureConfig) -> tuple[np.ndarray, int]:
+    """(K, H, W, 3) uint8 RGB -> ((K, 3, S, S) crops of the "largest"-rule face, fallbacks).
+
+    The fallback count is the number of frames in which the followed face was not detected; with
+    `cfg.face_detector == "center"` every frame is a centre crop and the count is 0."""
+    res = crop_faces(frames, cfg)
+    return res.crops, res.n_fallback

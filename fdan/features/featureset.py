@@ -30,7 +30,7 @@ def _load_arrays(directory: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def _padding_free_frames(mel: np.ndarray, chunk: int = 256) -> np.ndarray:
     """(N,) int32: per row, 1 + the last Mel frame with any bin above the log floor (old caches)."""
-    from fdan.features.mel import LOG_FLOOR
+    from fdan.features.mel import LOG_FLOOR  # lazy: mel imports torchaudio; old caches only
 
     floor = np.log(LOG_FLOOR) + 1e-2
     out = np.empty(mel.shape[0], dtype=np.int32)
@@ -97,27 +97,37 @@ class FeatureSet:
         `label_to_index` maps canonical labels to class indices; every selected row's label must be in
         it (filter rows first; a missing label raises KeyError). None: unlabelled, every label is -1.
         """
-        if rows is None:
-            idx = np.arange(len(self.manifest))
-        elif isinstance(rows, pd.DataFrame):
-            idx = self.manifest.index.get_indexer(rows.index)
-            if (idx < 0).any():
-                raise KeyError("rows DataFrame has index values that are not rows of this manifest")
-        else:
-            idx = np.asarray(rows, dtype=np.int64).reshape(-1)
-        if idx.size and (idx.min() < 0 or idx.max() >= len(self.manifest)):
-            raise IndexError(f"row indices must be in [0, {len(self.manifest)})")
-        labels = self.manifest["label"].to_numpy()[idx]
-        if label_to_index is None:
-            targets = np.full(len(idx), -1, dtype=np.int64)
-        else:
-            missing = sorted(set(labels) - set(label_to_index))
-            if missing:
-                raise KeyError(f"labels {missing} are not in label_to_index {dict(label_to_index)}; "
-                               "filter the rows to the run's label space first")
-            targets = np.array([label_to_index[lab] for lab in labels], dtype=np.int64)
+        idx, targets = rows_and_labels(self.manifest, rows, label_to_index)
         return FeatureDataset(self.directory, idx, targets, self.mel_len[idx].astype(np.int64),
                               np.asarray(self.face_mask[idx], dtype=bool))
+
+
+def rows_and_labels(manifest: pd.DataFrame, rows: Sequence[int] | np.ndarray | pd.DataFrame | None,
+                    label_to_index: Mapping[str, int] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(manifest positions ``(n,)`` int64, class indices ``(n,)`` int64) of the selected rows, the selection
+    every dataset over a cache makes (media features here, trunk outputs in ``fdan.features.token_cache``).
+
+    ``rows``: positions, a filtered manifest DataFrame, or None (all). ``label_to_index`` None: unlabelled
+    (every label -1); else every selected row's label must be in it (KeyError otherwise).
+    """
+    if rows is None:
+        idx = np.arange(len(manifest))
+    elif isinstance(rows, pd.DataFrame):
+        idx = manifest.index.get_indexer(rows.index)
+        if (idx < 0).any():
+            raise KeyError("rows DataFrame has index values that are not rows of this manifest")
+    else:
+        idx = np.asarray(rows, dtype=np.int64).reshape(-1)
+    if idx.size and (idx.min() < 0 or idx.max() >= len(manifest)):
+        raise IndexError(f"row indices must be in [0, {len(manifest)})")
+    labels = manifest["label"].to_numpy()[idx]
+    if label_to_index is None:
+        return idx, np.full(len(idx), -1, dtype=np.int64)
+    missing = sorted(set(labels) - set(label_to_index))
+    if missing:
+        raise KeyError(f"labels {missing} are not in label_to_index {dict(label_to_index)}; "
+                       "filter the rows to the run's label space first")
+    return idx, np.array([label_to_index[lab] for lab in labels], dtype=np.int64)
 
 
 class FeatureDataset(Dataset):

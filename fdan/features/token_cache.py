@@ -32,7 +32,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from fdan.config import ModelConfig
-from fdan.features.featureset import FeatureSet
+from fdan.features.featureset import FeatureSet, rows_and_labels
 
 TOKEN_VERSION = 1  # bump when the trunk stage (fdan.model.tokenizers, fdan.model.frozen) changes its outputs
 TOKEN_FILES = ("audio_feat.npy", "audio_mask.npy", "audio_len.npy", "face_feat.npy", "face_mask.npy", "meta.json")
@@ -52,7 +52,7 @@ def weights_identity(cfg: ModelConfig) -> str:
         import torchvision
 
         return f"none:{cfg.trunk_seed}:torch={torch.__version__}:torchvision={torchvision.__version__}"
-    from fdan.model.encoders import WeightsError, imagenet_weights_path
+    from fdan.model.encoders import WeightsError, imagenet_weights_path  # lazy: torchvision
 
     path = imagenet_weights_path(cfg.backbone) if cfg.weights == "imagenet" else Path(cfg.weights).expanduser()
     if not path.is_file():
@@ -92,7 +92,7 @@ def prepare_tokens(featureset_dir: str | Path, model_cfg: ModelConfig | Mapping[
     out = token_dir(featureset_dir, cfg)
     if _is_complete(out):
         return out
-    from fdan.evaluation import to_device
+    from fdan.evaluation.evaluate import to_device  # lazy: the model (torchvision) only when tokens are computed
     from fdan.model import create_model
     from fdan.model.frozen import freeze_trunks, trunk_outputs
 
@@ -160,17 +160,7 @@ class TokenSet:
     def dataset(self, rows: Sequence[int] | np.ndarray | None = None,
                 label_to_index: Mapping[str, int] | None = None) -> "TokenDataset":
         """As ``FeatureSet.dataset``: manifest positions, labels mapped (None: unlabelled, label -1)."""
-        idx = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
-        if idx.size and (idx.min() < 0 or idx.max() >= len(self)):
-            raise IndexError(f"row indices must be in [0, {len(self)})")
-        labels = self.manifest["label"].to_numpy()[idx]
-        if label_to_index is None:
-            targets = np.full(len(idx), -1, dtype=np.int64)
-        else:
-            missing = sorted(set(labels) - set(label_to_index))
-            if missing:
-                raise KeyError(f"labels {missing} are not in label_to_index {dict(label_to_index)}")
-            targets = np.array([label_to_index[lab] for lab in labels], dtype=np.int64)
+        idx, targets = rows_and_labels(self.manifest, rows, label_to_index)
         return TokenDataset({k: torch.from_numpy(v[idx]) for k, v in self.arrays.items() if k != "audio_len"},
                             torch.from_numpy(self.arrays["audio_len"][idx]), targets, idx)
 

@@ -12,6 +12,7 @@ import av
 import numpy as np
 
 from fdan.features.mediafile import MediaError, decoder_threads, short_error
+from fdan.features.truncation import check_segment_end
 
 # Containers whose packets carry real presentation timestamps (avi only has decode order).
 PTS_FORMATS = ("mp4", "matroska", "flv")
@@ -29,10 +30,13 @@ def decode_window(container: av.container.InputContainer, stream: av.video.strea
     """Up to `n` RGB frames sampled uniformly over [start, end) s of an opened file: uint8 (m, H, W, 3).
 
     `end` None = the container's duration. The frame for sample time t is the one on screen at t (the
-    last frame starting at or before t); sample times past the last frame get the last frame.
+    last frame starting at or before t); sample times past the last frame get the last frame, unless
+    the segment ends more than two frames after the video does (MediaError: truncated video or label
+    times past its end, `truncation.check_segment_end`).
     """
     rate = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
     tb = float(stream.time_base) if stream.time_base else 1.0 / rate
+    end_given = end is not None
     if end is None:
         end = container.duration / 1e6 if container.duration else start + 1.0 / rate
     if end <= start:
@@ -68,6 +72,9 @@ def decode_window(container: av.container.InputContainer, stream: av.video.strea
         raise MediaError(f"truncated or corrupt video stream: {short_error(exc)}") from None
     if prev is None:
         raise MediaError(f"no video frames in segment [{start:.3f}, {end:.3f}) s")
+    last_t = (prev.pts - origin) * tb if real_pts and prev.pts is not None else (t0 or 0.0) + (n_out - 1) / rate
+    if end_given and len(out) < len(targets):
+        check_segment_end(last_t + 1.0 / rate, end, 1.0 / rate)
     last = prev.to_ndarray(format="rgb24")
     out.extend(last for _ in range(len(targets) - len(out)))
     return np.stack(out)

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from fdan import __version__
-from fdan.alignment import without_alignment
+from fdan.alignment.scopes import without_alignment
 from fdan.config import FeatureConfig, ModelConfig
 from fdan.model import create_model
 from fdan.model.frozen import load_trainable_state

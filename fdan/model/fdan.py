@@ -11,6 +11,7 @@ from fdan.model.adaptation import AdaptationNetwork
 from fdan.model.attention import CrossModalAttention
 from fdan.model.dropout import active_dropouts, dropout_disabled
 from fdan.model.encoders import build_trunk
+from fdan.model.frozen import freeze_trunks
 from fdan.model.masking import masked_mean
 from fdan.model.tokenizers import AudioTokenizer, FaceTokenizer
 
@@ -86,7 +87,6 @@ class FDAN(nn.Module):
         self.audio_head = nn.Linear(cfg.adapt_dim, cfg.num_classes)
         self.face_head = nn.Linear(cfg.adapt_dim, cfg.num_classes)
         if cfg.freeze_backbone:  # seeded trunks, BatchNorm statistics from noise, no gradient, always eval
-            from fdan.model.frozen import freeze_trunks
 
             freeze_trunks(self)
 
@@ -162,7 +162,7 @@ class FDAN(nn.Module):
     def param_groups(self, lr: float, backbone_lr_mult: float = 0.1) -> list[dict]:
         """Optimizer groups: the trunks at ``lr * backbone_lr_mult`` (the paper's x0.1), the rest at ``lr``.
 
-        ``fdan.train.build_optimizer`` passes ``backbone_lr_mult = 1`` for random trunks (``weights: none``).
+        ``fdan.training.optim.build_optimizer`` passes ``backbone_lr_mult = 1`` for random trunks (``weights: none``).
         """
         trunk_ids = {id(p) for m in (self.face_trunk, self.audio_trunk) for p in m.parameters()}
         trunk = [p for p in self.parameters() if id(p) in trunk_ids and p.requires_grad]

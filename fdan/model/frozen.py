@@ -88,7 +88,7 @@ def freeze_trunks(model: nn.Module) -> nn.Module:
     statistics set by :func:`calibrate_batchnorm`; pretrained weights (and their statistics) stay as
     loaded. Idempotent.
     """
-    from fdan.model.encoders import build_trunk
+    from fdan.model.encoders import build_trunk  # lazy: torchvision, not needed to read token caches
 
     cfg = model.cfg
     tokenizers = (model.audio_tokens, model.face_tokens)
@@ -195,8 +195,8 @@ class FromTrunkOutputs(nn.Module):
     Holds the FDAN as ``net``, its trunks replaced by :class:`CachedTrunk` (the model is changed in
     place; its state dict has no trunk entries; they need not be frozen first: never run, their
     frozen outputs are in the cache); shapes as :class:`TrunkOutputs`, output an
-    ``FDANOutput``. ``fdan.evaluation.model_inputs`` passes these keys when a batch carries them, so
-    ``fdan.train`` and ``evaluate`` work unchanged on token batches.
+    ``FDANOutput``. ``fdan.evaluation.evaluate.model_inputs`` passes these keys when a batch carries them, so
+    ``fdan.training`` and ``evaluate`` work unchanged on token batches.
     """
 
     def __init__(self, net: nn.Module) -> None:

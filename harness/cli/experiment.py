@@ -14,6 +14,7 @@ import typer
 
 from harness.cli.plan import ClusterOpt, EstimateOpt, PlanOpt, show_plan
 from harness.config import ConfigError, ExperimentConfig, load_config
+from harness.errors import InputError, SweepFailed, SweepInterrupted
 
 ConfigArg = Annotated[Path, typer.Argument(help="experiment YAML, e.g. experiments/quickstart.yaml", show_default=False)]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="dotted override KEY=VALUE, repeatable (train.epochs=3)")]
@@ -37,23 +38,15 @@ def _load(config: Path, overrides: list[str] | None, smoke_test: bool) -> Experi
 
 def _run(cfg: ExperimentConfig, *, address: str | None, resume: bool, search: bool, command: str, config: Path,
          cluster_yaml: Path | None = None) -> None:
-    from fdan.corpora import CorpusError
-    from harness.cluster.local import ClusterAuthError
-    from harness.cluster.reach import ClusterUnreachable
-    from harness.cluster.resources import ResourceError
+    from fdan.corpora import CorpusError  # lazy: the run (Ray, Tune, the models) only when a run starts
+    from harness.experiment.run import run_experiment
     from harness.report.render import render_report
-    from harness.results.errors import ResultsError
-    from harness.run.corpora import CorpusMissing
-    from harness.run.errors import SweepError, SweepFailed, SweepInterrupted
-    from harness.run.experiment import run_experiment
-    from harness.run.pairs import PairError
 
     try:
         # the report is re-rendered after every unit: `fdan-bench report` works on a running sweep too
         out = run_experiment(cfg, address=address, resume=resume, search=search, on_results=render_report,
                              cluster_yaml=cluster_yaml)
-    except (SweepError, CorpusMissing, PairError, CorpusError, ClusterUnreachable, ClusterAuthError, ResourceError,
-            ResultsError) as exc:
+    except (InputError, CorpusError) as exc:  # fdan's own input error (a corpus that cannot be read) too
         _fail(str(exc), 2)
     except SweepFailed as exc:
         _fail(f"{exc}\nfix the cause, then retry the failed trials with: fdan-bench {command} {config} --resume", 1)
@@ -62,7 +55,7 @@ def _run(cfg: ExperimentConfig, *, address: str | None, resume: bool, search: bo
         _fail(f"interrupted{detail}; continue with: fdan-bench {command} {config} --resume "
               "(with the same --set options)", 130)
     else:
-        typer.echo(f"results: {out} (leaderboard.md, metrics/trials tables, plots/)")
+        typer.echo(f"results: {out} (report.html, leaderboard.md, metrics/trials tables, plots/)")
 
 
 def train(
@@ -99,7 +92,7 @@ def sweep(
     """Search hyper-parameters per (pair x fold) with Optuna TPE + ASHA on Ray Tune; test the chosen models.
 
     Results go to <output_dir>/<name>: metrics and trials tables, confusion.json, config.resolved.yaml,
-    env.json, leaderboard.md and plots/.
+    env.json, report.html, leaderboard.md, per_class.csv and plots/.
     """
     cfg = _load(config, set_, smoke_test)
     if not cfg.search.space:

@@ -13,8 +13,9 @@ from typing import Annotated, Optional
 import typer
 
 from harness.cli.experiment import ConfigArg, SetOpt, SmokeOpt
+from harness.cluster.jobs import follow_logs, job_logs, job_status, project_root, stop_job, submit_job
 from harness.config import ConfigError, load_config
-from harness.run.progress import last_progress
+from harness.experiment.progress import last_progress
 
 JobAddressOpt = Annotated[str, typer.Option("--address", help="the head's dashboard, e.g. http://127.0.0.1:8265")]
 JobIdArg = Annotated[str, typer.Argument(help="job id printed by `fdan-bench submit`", show_default=False)]
@@ -40,7 +41,6 @@ def submit(
     smoke_test: SmokeOpt = False,
 ) -> None:
     """Submit a sweep (or --train) as a Ray Job on a cluster's head; prints the job id."""
-    from harness.cluster.jobs import project_root, submit_job
 
     try:  # refuse a bad config here, not on the cluster
         cfg = load_config(config, list(set_ or []) + (["smoke_test=true"] if smoke_test else []))
@@ -81,7 +81,6 @@ def _call(fn, address: str, job_id: str):
 @jobs_app.command("status")
 def status(job_id: JobIdArg, address: JobAddressOpt) -> None:
     """Print the job's status (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED) and its latest progress line."""
-    from harness.cluster.jobs import job_logs, job_status
 
     typer.echo(_call(job_status, address, job_id))
     progress = last_progress(_call(job_logs, address, job_id))
@@ -94,7 +93,6 @@ def logs(job_id: JobIdArg, address: JobAddressOpt,
          follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new output until the job ends")] = False,
          ) -> None:
     """Print the job's output so far (with --follow: and as it comes, until the job ends)."""
-    from harness.cluster.jobs import follow_logs, job_logs
 
     if not follow:
         typer.echo(_call(job_logs, address, job_id), nl=False)
@@ -105,7 +103,6 @@ def logs(job_id: JobIdArg, address: JobAddressOpt,
 @jobs_app.command("stop")
 def stop(job_id: JobIdArg, address: JobAddressOpt) -> None:
     """Ask the cluster to stop the job (its trials stop; `--resume` continues it later)."""
-    from harness.cluster.jobs import stop_job
 
     typer.echo("stopping" if _call(stop_job, address, job_id) else "not running")
 

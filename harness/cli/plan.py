@@ -1,4 +1,4 @@
-"""`--plan` of `fdan-bench sweep` and `train`: print what would run (harness.run.plan) and exit 0."""
+"""`--plan` of `fdan-bench sweep` and `train`: print what would run (harness.experiment.describe) and exit 0."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from harness.cluster.reach import ClusterUnreachable
 from harness.config import ExperimentConfig
-from harness.run.plan_estimate import EstimateError
+from harness.experiment.plan_estimate import EstimateError
 
 PlanOpt = Annotated[bool, typer.Option("--plan", help="print units, trials, resources and concurrency; run nothing")]
 ClusterOpt = Annotated[Optional[Path], typer.Option(
@@ -21,15 +22,14 @@ EstimateOpt = Annotated[Optional[Path], typer.Option(
 def show_plan(cfg: ExperimentConfig, *, search: bool, address: str | None, cluster_yaml: Path | None,
               estimate_from: Path | None = None) -> None:
     """Print the plan; with an address, read the joined cluster's present resources (starts no trial)."""
-    from harness.run.plan import describe_plan, local_resources
+    from harness.experiment.describe import describe_plan, local_resources  # lazy: torch; `fdan-bench --help` stays fast
 
     if cluster_yaml is not None and not cluster_yaml.is_file():
         typer.echo(f"error: --cluster {cluster_yaml}: no such file", err=True)
         raise typer.Exit(2)
     address = address or cfg.ray.address
     if address:
-        from harness.cluster.local import ClusterAuthError, ray_cluster
-        from harness.cluster.reach import ClusterUnreachable
+        from harness.cluster.local import ClusterAuthError, ray_cluster  # lazy: Ray, only to ask a joined cluster
 
         try:
             with ray_cluster(cfg, address) as resources:

@@ -22,10 +22,11 @@ from rich.table import Table
 from fdan.config import FeatureConfig
 from fdan.corpora.base import CorpusError
 from fdan.features.cache import PrepareResult
+from fdan.features.face_detector import FaceDetectorError
 from harness.cli.feature_options import with_feature_options
 from harness.config import ConfigError, load_config
 from harness.config.schema import ExperimentConfig
-from harness.run.prepare import run_prepare
+from harness.experiment.prepare import run_prepare
 
 
 # The experiment schema's default, so that `prepare` without --cache-dir fills the cache a sweep reads.
@@ -77,7 +78,7 @@ def prepare(
     try:
         res = run_prepare(corpus, root, out, cfg, workers, cpus_per_task, files_per_task,
                           options=options, cache_root=cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR)
-    except (CorpusError, FileExistsError) as exc:
+    except (CorpusError, FaceDetectorError, FileExistsError) as exc:
         _fail(console, str(exc))
     console.print(summary_table(res, corpus, time.perf_counter() - start, cfg))
 
@@ -114,11 +115,17 @@ def summary_table(res: PrepareResult, corpus: str, seconds: float, cfg: FeatureC
     table = Table(title=f"prepare {corpus}", show_header=False)
     table.add_row("usable", str(res.n_usable))
     skipped = str(res.n_skipped)
+    rows = pd.read_csv(res.out_dir / "skipped.csv", keep_default_na=False)
+    outcome = rows["outcome"] if "outcome" in rows else pd.Series("skipped", index=rows.index)
     if res.n_skipped:
-        reasons = pd.read_csv(res.out_dir / "skipped.csv", keep_default_na=False)["reason"]
-        top = Counter(_reason_kind(r) for r in reasons).most_common(3)
+        top = Counter(_reason_kind(r) for r in rows["reason"][outcome == "skipped"]).most_common(3)
         skipped += " (" + "; ".join(f"{n}× {r}" for r, n in top) + ")"
     table.add_row("skipped", skipped)
+    if res.n_kept_with_note:
+        top = Counter(_reason_kind(r) for r in rows["reason"][outcome == "kept"]).most_common(2)
+        table.add_row("kept with a note", f"{res.n_kept_with_note} (" + "; ".join(f"{n}× {r}" for r, n in top) + ")")
+    if res.face_choice:
+        table.add_row("face choice", ", ".join(f"{n} {c}" for c, n in sorted(res.face_choice.items())))
     frames = res.n_usable * cfg.n_frames
     share = f" ({100 * res.n_fallback / frames:.1f} % of {frames} frames)" if frames else ""
     table.add_row("face fallbacks", f"{res.n_fallback} centre crops{share}")

@@ -13,7 +13,11 @@ from rich.table import Table
 
 from harness.report.compare import compare as compare_dirs
 from harness.report.compare import compare_markdown, compare_table
+from harness.report.compare_classes import compare_per_class
+from harness.report.compare_page import render_compare_html
 from harness.report.leaderboard import PROTOCOL_NOTE, format_leaderboard, markdown_table
+from harness.report.method_stats import method_stats, stats_display
+from harness.report.paired import load_systems, paired_display, paired_table
 from harness.report.render import render_report
 from harness.results.atomic import atomic_write, write_text
 from harness.results.columns import HEADS
@@ -46,7 +50,7 @@ def rich_table(df: pd.DataFrame, title: str) -> Table:
 def report(
     results_dir: Annotated[Path, typer.Argument(help="A results/<experiment> directory written by a sweep.")],
 ) -> None:
-    """Re-render leaderboard.md and plots/ of a results directory from its saved tables."""
+    """Re-render leaderboard.md, per_class.csv, plots/ and report.html of a results directory from its saved tables."""
     console = _console()
     try:
         with _console(stderr=True).status(f"Rendering {results_dir} …"):
@@ -65,18 +69,22 @@ def report(
     console.print(f"[dim]{PROTOCOL_NOTE}[/]", highlight=False)
     for note in rendered.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
-    console.print(f"Wrote {rendered.path / 'leaderboard.md'} and {len(rendered.plots)} plot(s) in "
-                  f"{rendered.path / 'plots'}", highlight=False)
+    console.print(f"Wrote {rendered.path / 'report.html'}, {rendered.path / 'leaderboard.md'}, "
+                  f"{rendered.path / 'per_class.csv'} and {len(rendered.plots)} plot(s) in {rendered.path / 'plots'}",
+                  highlight=False)
 
 
 def compare(
     results_dirs: Annotated[list[Path], typer.Argument(help="Results directories to set side by side.")],
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Also write the comparison: .csv gets the numeric table, anything else markdown."),
+        typer.Option("--out", help="Also write the comparison: .html a self-contained page, .csv the numeric table "
+                     "(+ .per_class.csv), anything else markdown."),
     ] = None,
-    stats: Annotated[bool, typer.Option("--stats", help="Paired tests on the same test rows (predictions.parquet): "
-                                        "bootstrap CI of the WAR/UAR difference and McNemar, each system vs --baseline.")] = False,
+    stats: Annotated[bool, typer.Option("--stats", help="Each system vs --baseline on the same test rows "
+                                        "(predictions.parquet): speaker-cluster bootstrap over folds and seeds, Holm-"
+                                        "corrected (with --out x.csv: that table in x.csv, the leaderboards in "
+                                        "x.board.csv, per-model McNemar in x.paired.csv).")] = False,
     baseline: Annotated[Optional[str], typer.Option("--baseline", help="System the others are tested against: an "
                                                     "experiment name or <experiment>/<variant> (default: the first).")] = None,
     head: Annotated[str, typer.Option("--head", help="Head the paired tests use: fused, audio or face.")] = "fused",
@@ -84,15 +92,17 @@ def compare(
 ) -> None:
     """Set several experiments side by side (test WAR / UAR / macro-F1 per pair, mean ± std over folds);
     with --stats also test each system against a baseline on the same test utterances."""
-    from harness.report.paired import load_systems, paired_display, paired_table
 
     console = _console()
-    paired = None
+    paired = method = None
+    skipped: list[str] = []
     try:
         with _console(stderr=True).status(f"Loading {len(results_dirs)} results director(ies) …"):
             df = compare_dirs(results_dirs)
             if stats:
-                paired = paired_table(load_systems(results_dirs), baseline, head, n_boot)
+                systems = load_systems(results_dirs)
+                method, skipped = method_stats(systems, baseline, head, n_boot)
+                paired = paired_table(systems, baseline, head, n_boot)
     except ResultsError as exc:
         _fail(escape(str(exc)))
     table = compare_table(df, "fused")
@@ -102,20 +112,38 @@ def compare(
     if df["protocol"].astype(str).nunique() > 1:
         console.print("[bold yellow]Protocols differ between columns: not a like-for-like comparison.[/]")
     if paired is not None:
-        console.print(rich_table(paired_display(paired), f"Paired tests, {head} head (Δ = system − baseline, %)"))
+        console.print(rich_table(stats_display(method), f"Method-level comparison, {head} head (Δ = system − "
+                                 "baseline, %; 95 % speaker-cluster bootstrap over folds and seeds; Holm)"))
+        console.print(rich_table(paired_display(paired), f"Per-model paired tests, {head} head (one seed, rows i.i.d.)"))
+        for note in skipped:
+            console.print(f"[yellow]skipped:[/] {escape(note)}", highlight=False)
     if out is not None:
         try:
-            if out.suffix.lower() == ".csv":
-                atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))
+            per_class = compare_per_class(results_dirs)
+            if out.suffix.lower() in (".html", ".htm"):
+                shown = stats_display(method) if method is not None else None  # method-level, Holm-corrected
+                write_text(out, render_compare_html(df, per_class, shown, head))
+            elif out.suffix.lower() == ".csv":
+                if method is not None:  # the method-level table; the leaderboards beside it
+                    atomic_write(out, lambda tmp: method.to_csv(tmp, index=False))
+                    atomic_write(out.with_name(f"{out.stem}.board.csv"), lambda tmp: df.to_csv(tmp, index=False))
+                else:
+                    atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))
+                atomic_write(out.with_name(f"{out.stem}.per_class.csv"), lambda tmp: per_class.to_csv(tmp, index=False))
                 if paired is not None:
                     side = out.with_name(f"{out.stem}.paired.csv")
                     atomic_write(side, lambda tmp: paired.to_csv(tmp, index=False))
             else:
-                text = compare_markdown(df)
+                text = compare_markdown(df, per_class)
+                if method is not None:
+                    text += (f"\n## Method-level comparison, {head} head (Δ = system − baseline, %, 95 % speaker-"
+                             "cluster bootstrap, Holm-corrected p)\n\n" + markdown_table(stats_display(method)) + "\n")
                 if paired is not None:
                     text += (f"\n## Paired tests, {head} head (Δ = system − baseline, %, 95 % bootstrap CI)\n\n"
                              + markdown_table(paired_display(paired)) + "\n")
                 write_text(out, text)
         except OSError as exc:
             _fail(escape(f"cannot write {out}: {exc}"))
+        except ResultsError as exc:
+            _fail(escape(str(exc)))
         console.print(f"Wrote {out}", highlight=False)

@@ -23,14 +23,15 @@ from typing import Iterator
 
 from harness.cluster.auth import choose_auth_mode
 from harness.cluster.private_api import LOOPBACK_ONLY_ENV
-from harness.cluster.resources import release_capacity
 from harness.cluster.reach import check_reachable
+from harness.cluster.resources import release_capacity
 from harness.config import ExperimentConfig
+from harness.errors import InputError
 
 LOCALHOST = "127.0.0.1"
 
 
-class ClusterAuthError(RuntimeError):
+class ClusterAuthError(InputError, RuntimeError):
     """Joining a cluster failed its authentication; the message says how to pass the token."""
 
 

@@ -10,8 +10,8 @@ gone from Ray), so an upgrade re-checks each of them instead of silently changin
   remapped to the machine's address). The effect is tested by `tests/harness/cluster/test_local_ports.py`.
 - `ray.tune.tune._setup_signal_catching`: where `tune.run` (behind `Tuner.fit`) gets the event that ends its
   loop as Ctrl+C does (experiment state saved with unfinished trials still unfinished). Tune sets it from
-  a SIGINT handler only in the main thread; units fitted in threads (`harness.run.interrupt`) substitute
-  one event for the whole run. Tested end to end by `tests/harness/run/test_sweep.py` (SIGINT, resume).
+  a SIGINT handler only in the main thread; units fitted in threads (`harness.experiment.interrupt`) substitute
+  one event for the whole run. Tested end to end by `tests/harness/experiment/test_sweep.py` (SIGINT, resume).
 """
 from __future__ import annotations
 

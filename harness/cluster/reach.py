@@ -7,11 +7,12 @@ port says the same in at most `timeout` seconds, so a mistyped or dead address i
 from __future__ import annotations
 
 import socket
+from harness.errors import InputError
 
 TIMEOUT_S = 5.0
 
 
-class ClusterUnreachable(ConnectionError):
+class ClusterUnreachable(InputError, ConnectionError):
     """Nothing answers at the Ray address the run was told to join; the message says what to check."""
 
 

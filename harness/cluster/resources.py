@@ -5,9 +5,10 @@ import math
 from dataclasses import asdict, dataclass
 
 from harness.config import ExperimentConfig
+from harness.errors import InputError
 
 
-class ResourceError(ValueError):
+class ResourceError(InputError, ValueError):
     """One trial does not fit the cluster; the message names the resources section."""
 
 

@@ -8,8 +8,10 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
+from harness.errors import InputError
 
-class ConfigError(ValueError):
+
+class ConfigError(InputError, ValueError):
     """An invalid experiment config; the message names the dotted field path. The CLI exits with code 2."""
 
 

@@ -15,10 +15,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fdan.config import FeatureConfig, ModelConfig, TrainConfig
+from fdan.selection import RULES
 from harness.config.corpus_checks import importer_problem, label_problem
 from harness.config.errors import ConfigError, did_you_mean, format_validation_error
 from harness.config.overrides import apply_overrides
 from harness.config.search_space import SearchSpace, param_name
+from harness.config.tracking import TrackingConfig
 from harness.config.variants import variant_problem
 
 __all__ = ["ConfigError", "ExperimentConfig", "load_config", "dump_config"]
@@ -70,6 +72,8 @@ class PairsConfig(_Section):
         "none: one transductive unit (adapt and test on all target rows)",
     )
     labels: list[str] | None = Field(None, description="restrict every pair's label space to these canonical labels")
+    oracle: bool = Field(False, description="also an `oracle` unit per cross-corpus unit: trained on the labelled target "
+                         "speakers of the other folds, tested on the same held-out fold (the ceiling row)")
 
 
 class AshaConfig(_Section):
@@ -87,7 +91,7 @@ class SearchConfig(_Section):
     seed: int = 0
     seeds: list[int] = Field(
         default_factory=list, description="train the configuration chosen per unit again with each of these train.seed "
-        "values and test it (harness.run.seeds): leaderboard cells become mean ± std over folds x seeds",
+        "values and test it (harness.tuning.seeds): leaderboard cells become mean ± std over folds x seeds",
     )
     asha: AshaConfig = Field(default_factory=AshaConfig)
 
@@ -110,7 +114,7 @@ class ResourcesConfig(_Section):
         "with a clear message (resources that died); None waits forever")
     concurrent_units: Literal["auto"] | int = Field(
         "auto", description="(pair x fold) units run side by side, their trial slots shared "
-        "(harness.run.lanes): auto = as many as the cluster has trial slots (at most the units); 1 = one "
+        "(harness.experiment.lanes): auto = as many as the cluster has trial slots (at most the units); 1 = one "
         "unit after another")
 
     @field_validator("concurrent_units", mode="before")
@@ -144,7 +148,20 @@ class ProtocolConfig(_Section):
         description="speaker-independent: select on validation speakers, test the chosen checkpoint once; "
         "paper: best test epoch (model selection on the test set, only for comparison with the paper)",
     )
-    val_speakers: int = Field(1, ge=1, description="training speakers carved out as validation speakers")
+    val_speakers: int = Field(2, ge=1, description="training speakers carved out as validation speakers: at most n - 2 "
+                              "of n (two keep training), whole sessions for IEMOCAP (harness.experiment.validation_split)")
+    cross_selection: list[str] = Field(
+        default_factory=lambda: ["source_val"], min_length=1,
+        description="cross-corpus model-selection rules, the first one primary (fdan.selection.RULES): source_val, iwv, "
+        "dev, snd, entropy, im, target_oracle (labelled target speakers: an upper bound, never a method)")
+
+    @field_validator("cross_selection")
+    @classmethod
+    def _known_rules(cls, rules: list[str]) -> list[str]:
+        unknown = [r for r in rules if r not in RULES]
+        if unknown or len(set(rules)) != len(rules):
+            raise ValueError(f"cross_selection: unknown or repeated rule(s) {unknown or rules}; known: {', '.join(RULES)}")
+        return rules
     selection_head: Literal["fused", "audio", "face"] = "fused"
     selection_metric: Literal["uar", "war", "macro_f1"] = "uar"
 
@@ -187,6 +204,7 @@ class ExperimentConfig(_Section):
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     protocol: ProtocolConfig = Field(default_factory=ProtocolConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="MLflow / W&B logging of every trial (harness.config.tracking)")
     variants: list[dict[str, Any]] = Field(
         default_factory=list, description="settings compared side by side (harness.config.variants), e.g. "
         "[{train.method: fdan}, {train.method: dann}]: each runs every unit with its own search and selected model",

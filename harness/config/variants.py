@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from fdan.config import ModelConfig, TrainConfig
+from harness.config.dotted import by_section, with_values
 
 if TYPE_CHECKING:
     from harness.config.schema import ExperimentConfig
@@ -72,12 +73,9 @@ def variant_problem(cfg: "ExperimentConfig") -> tuple[str, str] | None:
                 return f"{where}.{key}", "must name a field of the model or train section (e.g. train.method)"
             if key in cfg.search.space:
                 return f"{where}.{key}", "is also searched (search.space): a field is either compared or searched"
-        for section, model in SECTIONS.items():
-            updates = {k.partition(".")[2]: v for k, v in variant.overrides.items() if k.startswith(f"{section}.")}
-            if not updates:
-                continue
+        for section, updates in by_section(variant.overrides).items():
             try:
-                model.model_validate({**getattr(cfg, section).model_dump(), **updates})
+                SECTIONS[section].model_validate({**getattr(cfg, section).model_dump(), **updates})
             except ValidationError as exc:
                 reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
                                    for e in exc.errors())
@@ -91,13 +89,7 @@ def expand_variants(cfg: "ExperimentConfig") -> list[tuple[Variant, "ExperimentC
         return [(Variant("", {}), _selectable(cfg))]
     out = []
     for variant in parse_variants(cfg.variants):
-        updates: dict[str, dict[str, Any]] = {}
-        for key, value in variant.overrides.items():
-            section, _, field = key.partition(".")
-            updates.setdefault(section, {})[field] = value
-        sections = {s: getattr(cfg, s).model_copy(update=u) for s, u in updates.items()}
-        # re-validate the section so derived checks run on the combined values
-        sections = {s: SECTIONS[s].model_validate(m.model_dump()) for s, m in sections.items()}
+        sections = with_values({name: getattr(cfg, name) for name in SECTIONS}, variant.overrides)
         out.append((variant, _selectable(cfg.model_copy(update=sections))))
     return out
 

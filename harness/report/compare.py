@@ -6,6 +6,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from harness.report.compare_classes import per_class_side_by_side
 from harness.report.leaderboard import (
     DASH, METRIC_LABELS, OVERALL, PROTOCOL_NOTE, build_leaderboard, markdown_table, mean_std_cell,
 )
@@ -64,8 +65,9 @@ def compare_table(df: pd.DataFrame, head: str = "fused") -> pd.DataFrame:
     return out
 
 
-def compare_markdown(df: pd.DataFrame) -> str:
-    """Markdown of :func:`compare`'s frame: one side-by-side table per head, with the protocol note."""
+def compare_markdown(df: pd.DataFrame, per_class: pd.DataFrame | None = None) -> str:
+    """Markdown of :func:`compare`'s frame: one side-by-side table per head, with the protocol note; with
+    ``per_class`` (:func:`harness.report.compare_classes.compare_per_class`) the per-class tables per head too."""
     experiments = list(dict.fromkeys(df["experiment"].astype(str)))
     lines = [f"# Comparison — {', '.join(experiments)}", ""]
     protocols = sorted(set(df["protocol"].astype(str)))
@@ -75,4 +77,8 @@ def compare_markdown(df: pd.DataFrame) -> str:
     for head in HEADS:
         lines += [f"## {head} head (test, %, mean ± std over folds)", "", markdown_table(compare_table(df, head)), ""]
     lines += [f"> {PROTOCOL_NOTE}", ""]
+    if per_class is not None and not per_class.empty:
+        lines += ["## Per class (test recall / precision / F1 %, confusion counts summed over folds)", ""]
+        for head in HEADS:
+            lines += [f"### {head} head", "", markdown_table(per_class_side_by_side(per_class, head)), ""]
     return "\n".join(lines)

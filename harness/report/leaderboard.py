@@ -1,6 +1,6 @@
 """The leaderboard: held-out test metrics of the selected trials, per pair and overall, with the paper's numbers.
 
-Numbers: trial metrics are fractions in [0, 1] (as ``fdan.metrics`` returns them); the leaderboard shows
+Numbers: trial metrics are fractions in [0, 1] (as ``fdan.evaluation.metrics`` returns them); the leaderboard shows
 percent. Per pair, each fold's selected trial contributes one value; the cell is the mean ± sample standard
 deviation (ddof=1) over folds, and "± –" where there is one fold (no spread to report). Each (pair x fold)
 unit has exactly one selected trial (checked, never averaged). The overall rows, one per protocol and kind
@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 
 from harness.results.columns import HEADS, METRICS
+
+ORACLE_SUFFIX = " (oracle)"  # harness.tuning.work_unit.ORACLE_SUFFIX: pairs.oracle units (report never imports tuning)
 from harness.results.errors import ResultsError
 
 METRIC_LABELS: dict[str, str] = {"war": "WAR", "uar": "UAR", "macro_f1": "macro-F1"}
@@ -27,6 +29,8 @@ PAPER_BASELINES: dict[tuple[str, str], tuple[float, float]] = {
     ("meld", "resnet18"): (58.68, 59.80), ("meld", "resnet34"): (63.82, 63.10), ("meld", "resnet50"): (61.02, 60.31),
     ("meld", "vgg16"): (50.31, 49.51), ("meld", "vgg19"): (54.53, 54.08),
 }
+# Speakers the paper trained on per fold where ours may differ (SAVEE leave-one-speaker-out without validation)
+PAPER_TRAIN_SPEAKERS: dict[str, int] = {"savee": 3}
 BOTH_MODALITIES = "audio+face"
 DASH = "–"
 OVERALL = "overall"
@@ -34,7 +38,8 @@ OVERALL = "overall"
 PROTOCOL_NOTE = (
     "Test-set percentages of the trial selected per pair × fold: mean ± sample std (ddof=1) over folds "
     "(over folds × seeds when the chosen configuration was re-run with search.seeds); "
-    "\"± –\" means a single fold. Overall rows: mean over pairs ± std of the pair means. "
+    "\"± –\" means a single fold (in an overall row: a single pair); [lo, hi] is the 95 % speaker-bootstrap interval "
+    "(test speakers resampled, seeds averaged). Overall rows: mean over pairs ± std of the pair means. "
     "Protocol difference: the paper column is the FDAN paper's reported within-corpus WAR / UAR "
     "(arXiv 2410.22023), which is the best test epoch of its public code — model selection on test data, "
     "with a single modality at test time. Our rows select the model on validation data and report the fused, "
@@ -122,12 +127,16 @@ def build_leaderboard(trials: pd.DataFrame, config: dict | None = None) -> pd.Da
     pairs["n_classes"] = per_fold.groupby(group, sort=True)["n_classes"].agg(_span)
     ends = selected.groupby(group, sort=True)[["source", "target", "method", "modalities", "backbone"]].first()
     pairs["folds"] = per_fold.groupby(group, sort=True)["fold"].nunique()
-    pairs["kind"] = ["within" if str(s) == str(t) else "cross" for s, t in zip(ends["source"], ends["target"])]
+    pairs["kind"] = ["oracle" if str(p).endswith(ORACLE_SUFFIX) else "within" if str(s) == str(t) else "cross"
+                     for p, s, t in zip(ends.index.get_level_values("pair"), ends["source"], ends["target"])]
     pairs["method"], pairs["modalities"] = ends["method"], ends["modalities"]
     pairs["paper"] = [paper_cell(*row) for row in ends[["source", "target", "method", "modalities", "backbone"]]
                       .itertuples(index=False)]
+    if "n_train_speakers" in selected:  # say so where our folds train on fewer speakers than the paper's
+        ours = selected.groupby(group, sort=True)["n_train_speakers"].agg(lambda v: pd.to_numeric(v, errors="coerce").min())
+        pairs["paper"] = [_with_train_speakers(cell, src, n) for cell, src, n in zip(pairs["paper"], ends["source"], ours)]
     pairs = pairs.reset_index()
-    pairs = pairs.assign(_order=pairs["kind"].map({"within": 0, "cross": 1}), _variant=pairs["variant"].map(order))
+    pairs = pairs.assign(_order=pairs["kind"].map({"within": 0, "cross": 1, "oracle": 1}), _variant=pairs["variant"].map(order))
     pairs = pairs.sort_values(["protocol", "_variant", "_order", "pair"])
     by = ["protocol", "variant", "kind"]  # overall rows per kind: within- and cross-corpus never mixed
     overall = _mean_std(pairs.rename(columns=lambda c: f"pair_{c[:-5]}" if c.endswith("_mean") else c), by, "pair_")
@@ -137,10 +146,17 @@ def build_leaderboard(trials: pd.DataFrame, config: dict | None = None) -> pd.Da
     overall["modalities"] = pairs.groupby(by)["modalities"].first()
     overall = overall.reset_index()
     overall = overall.assign(pair=[f"{OVERALL} ({k})" for k in overall["kind"]], paper=DASH,
-                             _order=overall["kind"].map({"within": 2, "cross": 3}))
+                             _order=overall["kind"].map({"within": 2, "cross": 3, "oracle": 4}))
     overall["_variant"] = overall["variant"].map(order)
     rows = pd.concat([pairs, overall], ignore_index=True).sort_values(["protocol", "_variant", "_order"], kind="stable")
     return rows[columns].astype({"folds": int}).reset_index(drop=True)
+
+
+def _with_train_speakers(cell: str, source: str, ours: float) -> str:
+    paper = PAPER_TRAIN_SPEAKERS.get(str(source).strip().lower())
+    if cell == DASH or paper is None or pd.isna(ours) or int(ours) == paper:
+        return cell
+    return f"{cell} (paper: {paper} training speakers, ours {int(ours)})"
 
 
 def _one_selected_per_unit(selected: pd.DataFrame, unit: list[str]) -> None:
@@ -192,24 +208,20 @@ def format_leaderboard(board: pd.DataFrame) -> pd.DataFrame:
     out["folds"] = board["folds"].astype(str)
     for h in HEADS:
         for m in METRICS:
-            out[f"{h} {METRIC_LABELS[m]}"] = [
-                mean_std_cell(mu, sd) for mu, sd in zip(board[f"{h}_{m}_mean"], board[f"{h}_{m}_std"])
-            ]
+            cells = [mean_std_cell(mu, sd) for mu, sd in zip(board[f"{h}_{m}_mean"], board[f"{h}_{m}_std"])]
+            if f"{h}_{m}_ci_low" in board:  # harness.report.speaker_interval: 95 % speaker-bootstrap interval
+                cells = [c if pd.isna(lo) else f"{c} [{lo:.1f}, {hi:.1f}]"
+                         for c, lo, hi in zip(cells, board[f"{h}_{m}_ci_low"], board[f"{h}_{m}_ci_high"])]
+            out[f"{h} {METRIC_LABELS[m]}"] = cells
     out["paper (WAR/UAR)"] = board["paper"].astype(str)
     return out.reset_index(drop=True)
 
 
 def markdown_table(df: pd.DataFrame) -> str:
-    """A GitHub-flavoured markdown table of ``df`` (all cells as text, "|" escaped).
-
-    Hand-written on purpose: ``DataFrame.to_markdown`` needs ``tabulate``, which is not a dependency."""
-    def cell(v: Any) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(cell(c) for c in df.columns) + " |",
-             "|" + "|".join("---" for _ in df.columns) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
+    """A GitHub-flavoured markdown table of ``df`` (pandas ``to_markdown``; every cell as text, "|" escaped)."""
+    text = df.astype(str).map(lambda v: v.replace("|", "\\|").replace("\n", " "))
+    text.columns = [str(c).replace("|", "\\|").replace("\n", " ") for c in df.columns]
+    return text.to_markdown(index=False, tablefmt="github", disable_numparse=True)
 
 
 def _protocol_name(config: dict) -> str:
@@ -227,12 +239,14 @@ def render_leaderboard_md(
     selection: str | None = None,
     plots: list[tuple[str, str]] | None = None,
     notes: list[str] | None = None,
+    sections: list[str] | None = None,
 ) -> str:
     """The ``leaderboard.md`` text: title, selection metric, the formatted board, the protocol note, plots.
 
     ``selection`` names the selection metric (as the trials table stores it); ``plots`` are
     (title, relative path) pairs linked under the table; ``notes`` are extra lines (for example why a plot
-    could not be drawn). The output is deterministic: no timestamps.
+    could not be drawn); ``sections`` are markdown blocks placed after the protocol note (per-class tables,
+    label distributions). The output is deterministic: no timestamps.
     """
     config = config or {}
     name = experiment or config.get("experiment") or config.get("name") or "experiment"
@@ -246,6 +260,8 @@ def render_leaderboard_md(
     else:
         lines.append(markdown_table(format_leaderboard(board)))
     lines += ["", f"> {PROTOCOL_NOTE}", ""]
+    for block in sections or []:
+        lines += [block, ""]
     if plots:
         lines += ["## Plots", ""]
         lines += [f"- [{title}]({path})" for title, path in plots]

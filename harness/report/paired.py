@@ -1,12 +1,13 @@
 """Paired significance tests between systems evaluated on the same test rows (`predictions.parquet`).
 
 A *system* is one results directory's experiment, or one of its variants (`<experiment>/<variant>`,
-harness.config.variants). Two systems are compared per pair on the rows both predicted, matched on
+harness.config.variants), or one selection rule's models (`…@<rule>`, where predictions carry a
+`selection` column). Two systems are compared per pair on the rows both predicted, matched on
 (pair, fold, utterance_id) for one head: every test utterance of a pair once (its folds pooled);
 under `search.seeds` each seed both systems ran is tested on its own (a `seed` column; -1 without).
 Per comparison: the paired bootstrap of ``M(b) − M(a)`` for M ∈ {WAR, UAR} (percentile CI and
-two-sided p; fdan.significance.paired_bootstrap) and McNemar's test of equal accuracy
-(fdan.significance.mcnemar). Positive differences mean b (the compared system) beats a (the baseline).
+two-sided p; harness.report.significance.paired_bootstrap) and McNemar's test of equal accuracy
+(harness.report.significance.mcnemar). Positive differences mean b (the compared system) beats a (the baseline).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from fdan.significance import mcnemar, paired_bootstrap
+from harness.report.significance import mcnemar, paired_bootstrap
 from harness.results.errors import ResultsError
 from harness.results.io import load_results
 from harness.results.predictions import load_predictions
@@ -32,8 +33,11 @@ def load_systems(dirs: Sequence[Path | str]) -> dict[str, pd.DataFrame]:
             name = f"{name} ({Path(d)})"
         preds = load_predictions(d)
         variants = preds["variant"].fillna("").astype(str) if "variant" in preds else pd.Series("", index=preds.index)
-        for var in dict.fromkeys(variants):
-            systems[f"{name}/{var}" if var else name] = preds[variants == var]
+        # one sweep, several selection rules (protocol.cross_selection): each rule's models are a system
+        rules = preds["selection"].fillna("").astype(str) if "selection" in preds else pd.Series("", index=preds.index)
+        for var, rule in dict.fromkeys(zip(variants, rules)):
+            label = f"{name}/{var}" if var else name
+            systems[f"{label}@{rule}" if rule else label] = preds[(variants == var) & (rules == rule)]
     return systems
 
 

@@ -1,4 +1,4 @@
-"""Which trials-table column scores a trial for model selection, and which selected trial is best.
+"""Which trials-table column scores a trial for model selection.
 
 The run stores the selection key of each trial in the ``selection_metric`` column (e.g.
 ``val_fused_uar``; ``test_fused_uar`` under the ``paper`` protocol) and the score in ``best_score``;
@@ -33,16 +33,3 @@ def selection_label(trials: pd.DataFrame, metric_col: str) -> str:
 def maximizes(metric_col: str) -> bool:
     """Losses are minimised; every other metric (WAR, UAR, F1) is maximised."""
     return "loss" not in metric_col
-
-
-def best_selected_trial(trials: pd.DataFrame, metric_col: str | None) -> pd.Series | None:
-    """The selected trial with the best ``metric_col`` (ties: first in table order); None if none is selected."""
-    selected = trials[trials["selected"].astype(bool)]
-    if selected.empty:
-        return None
-    if metric_col is None or metric_col not in selected:
-        return selected.iloc[0]
-    values = pd.to_numeric(selected[metric_col], errors="coerce").astype(float)
-    if values.isna().all():
-        return selected.iloc[0]
-    return selected.loc[values.idxmax() if maximizes(metric_col) else values.idxmin()]

@@ -1,18 +1,16 @@
 """What the results tables hold: required columns, the model heads and metrics, and their checks.
 
-``HEADS`` are the FDAN model's three classifier outputs (the same names as ``fdan.train.HEADS``, which
-the harness does not import here so that reading results never imports torch); ``METRICS`` the
-per-head metrics ``fdan.metrics`` reports, as fractions in [0, 1].
+``HEADS`` (the FDAN model's three classifier outputs) and ``METRICS`` (the per-head metrics, fractions in
+[0, 1]) are ``fdan.evaluation.metrics``'s, defined there once (numpy only: reading results never imports torch).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from fdan.evaluation.metrics import HEADS, METRICS
 from harness.results.errors import ResultsError
 
-HEADS: tuple[str, ...] = ("fused", "audio", "face")
-METRICS: tuple[str, ...] = ("war", "uar", "macro_f1")
 METRICS_COLUMNS: tuple[str, ...] = (
     "experiment", "pair", "source", "target", "fold", "trial_id", "epoch", "split", "head", "metric", "value",
 )

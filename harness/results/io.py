@@ -8,7 +8,8 @@ Layout of ``results/<experiment>/`` (column-by-column description in README.md, 
     predictions.parquet            per-utterance test predictions of the selected models (harness.results.predictions)
     config.resolved.yaml           the resolved experiment config
     env.json                       package versions, git commit, hardware, Ray cluster resources
-    leaderboard.md, plots/         rendered from the files above by :func:`harness.report.render.render_report`
+    report.html, leaderboard.md, per_class.csv, plots/   rendered from the files above by
+                                   :func:`harness.report.render.render_report`
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import yaml
 
 from harness.results.atomic import atomic_write, write_json, write_yaml
 from harness.results.columns import METRICS_COLUMNS, TRIALS_COLUMNS, validate_columns, validate_confusions
+from harness.results.envinfo import collect_env  # torch only inside collect_env (GPU info)
 from harness.results.errors import ResultsError
 from harness.results.jsonable import to_jsonable
 from harness.results.paths import relative_to_results
@@ -80,9 +82,6 @@ def write_results(
     Nothing is written when validation fails, so a bad call leaves no half-written directory behind.
     ``leaderboard.md`` and ``plots/`` are rendered from these files by ``harness.report.render``.
     """
-    # imported here: torch (for GPU info) is slow to import, and loading results never needs it
-    from harness.results.envinfo import collect_env
-
     validate_columns(metrics, METRICS_COLUMNS, "metrics")
     validate_columns(trials, TRIALS_COLUMNS, "trials")
     validate_confusions(confusions)

@@ -51,3 +51,12 @@ DELETE = object()
 def run_cli(*args: str):
     """Run `fdan-bench ARGS` in this process (Typer's CliRunner); stderr is part of ``result.output``."""
     return CliRunner().invoke(app, list(args))
+
+
+def fixed_plan(cfg, units):
+    """An `ExperimentPlan` of exactly `units` (one pair), for run tests that fake the corpora."""
+    from harness.config.variants import expand_variants
+    from harness.experiment.plan import ExperimentPlan, PairUnits
+
+    return ExperimentPlan(cfg, (), {}, (PairUnits(units[0].source, units[0].target, tuple(units)),),
+                          tuple(expand_variants(cfg)))

@@ -165,9 +165,15 @@ def test_options_and_foreign_root(tmp_path: Path) -> None:
 
 def test_prepare_decodes_avi_segments_and_wavs(root: Path, tmp_path: Path) -> None:
     manifest, skipped = prepare_tables(get_importer("iemocap"), root, tmp_path / "cache")
-    assert sorted(manifest["utterance_id"]) == sorted(set(EXPECTED_4) - {CORRUPT_WAV})
-    reasons = dict(zip(skipped["path"], skipped["reason"]))
-    assert set(reasons) == set(PLANTED) | {f"Session2/sentences/wav/Ses02F_impro02/{CORRUPT_WAV}.wav"}
+    # the corrupt wav's turn is kept: the dialog avi's audio, cut to the turn's label times, stands in
+    assert sorted(manifest["utterance_id"]) == sorted(EXPECTED_4)
+    rows = {p: (r, o) for p, r, o in skipped[["path", "reason", "outcome"]].itertuples(index=False)}
+    corrupt = f"Session2/sentences/wav/Ses02F_impro02/{CORRUPT_WAV}.wav"
+    short = "Session1/sentences/wav/Ses01F_impro01/Ses01F_impro01_M000.wav"  # 0.5 s of wav for a 1.2 s label
+    assert set(rows) == set(PLANTED) | {corrupt, short}
+    assert rows[short] == ("audio (0.50 s) shorter than its label segment (1.20 s): kept", "kept")
+    assert rows[corrupt][1] == "kept" and "audio stream of Session2/dialog/avi/DivX/Ses02F_impro02.avi" in rows[corrupt][0]
+    assert set(manifest["face_rule"]) == {"speaker"}  # the importer's default face option
 
 
 def test_faces_come_from_the_label_segment(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_song_option_includes_songs(root: Path) -> None:
 def test_bad_options_and_roots_are_clear_errors(root: Path, tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="option calm='silent' is not one of 'drop', 'merge', 'keep'"):
         get_importer("ravdess", calm="silent")
-    with pytest.raises(CorpusError, match="unknown option.*kalm.*known: calm, folds, song"):
+    with pytest.raises(CorpusError, match="unknown option.*kalm.*known: calm, fold_file, folds, song"):
         get_importer("ravdess", kalm="drop")
     with pytest.raises(CorpusError, match="3 speaker.*folds=5"):
         get_importer("ravdess").scan(root)

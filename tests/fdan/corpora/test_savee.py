@@ -97,15 +97,18 @@ def test_scan_labels_speakers_folds_and_skips(root: Path) -> None:
 
 def test_prepare_decodes_pairs_and_skips_broken_media(root: Path, tmp_path: Path) -> None:
     manifest, skipped = prepare_tables(get_importer("savee"), root, tmp_path / "cache")
-    broken = {f"AudioVisualClip/{CORRUPT_AVI[0]}/{CORRUPT_AVI[1]}.avi",
-              f"AudioData/{TRUNCATED_WAV[0]}/{TRUNCATED_WAV[1]}.wav"}
-    expected = [r for r in _expected_rows() if r[6] not in broken and r[7] not in broken]
+    broken_avi = f"AudioVisualClip/{CORRUPT_AVI[0]}/{CORRUPT_AVI[1]}.avi"
+    truncated_wav = f"AudioData/{TRUNCATED_WAV[0]}/{TRUNCATED_WAV[1]}.wav"
+    # the truncated wav's pair is kept: its avi carries the same recording's audio
+    expected = [r for r in _expected_rows() if broken_avi not in (r[6], r[7])]
     got = sorted(tuple(r) for r in manifest[["utterance_id", "speaker", "corpus_label", "label", "split", "fold",
                                             "audio_path", "video_path"]].itertuples(index=False))
     assert got == expected
-    reasons = dict(zip(skipped["path"], skipped["reason"]))
-    assert set(reasons) == set(PLANTED) | broken
-    assert "truncated wav" in reasons[f"AudioData/{TRUNCATED_WAV[0]}/{TRUNCATED_WAV[1]}.wav"]
+    rows = {p: (r, o) for p, r, o in skipped[["path", "reason", "outcome"]].itertuples(index=False)}
+    assert set(rows) == set(PLANTED) | {broken_avi, truncated_wav}
+    reason, outcome = rows[truncated_wav]
+    assert outcome == "kept" and "truncated wav" in reason and "audio stream of AudioVisualClip/" in reason
+    assert rows[broken_avi][1] == "skipped"
 
 
 def test_missing_or_foreign_root_is_a_clear_error(tmp_path: Path) -> None:

@@ -231,12 +231,15 @@ def write_timeline_clip(path: Path, seconds: float, change_at: float, fps: int =
     return path
 
 
-def draw_faces(faces: list[tuple[int, int, int, tuple[int, int, int]]], h: int = 240, w: int = 320) -> np.ndarray:
+def draw_faces(faces: list[tuple[int, int, int, tuple[int, int, int]]], h: int = 240, w: int = 320,
+               mouths: list[float] | None = None) -> np.ndarray:
     """RGB frame with several cartoon faces, each (cx, cy, s, skin RGB); skins of equal grey level
-    tell the faces apart in the crops while the (grey) detector sees them alike."""
+    tell the faces apart in the crops while the (grey) detector sees them alike. `mouths`: each
+    face's mouth opening (half-height, as a fraction of s; default 0.1)."""
     img = np.zeros((h, w, 3), np.uint8)
     img[:] = (90, 60, 40)
-    for cx, cy, s, skin in faces:
+    for j, (cx, cy, s, skin) in enumerate(faces):
+        mouth = 0.1 if mouths is None else mouths[j]
         cv2.ellipse(img, (cx, cy), (int(s * 0.8), s), 0, 0, 360, skin, -1)
         for dx in (-1, 1):
             ex, ey = cx + dx * int(s * 0.35), cy - int(s * 0.2)
@@ -244,7 +247,7 @@ def draw_faces(faces: list[tuple[int, int, int, tuple[int, int, int]]], h: int =
             cv2.ellipse(img, (ex, ey), (int(s * 0.16), int(s * 0.09)), 0, 0, 360, (255, 255, 255), -1)
             cv2.circle(img, (ex, ey), int(s * 0.07), (20, 20, 20), -1)
         cv2.line(img, (cx, cy - int(s * 0.1)), (cx - int(s * 0.08), cy + int(s * 0.25)), (170, 140, 120), 2)
-        cv2.ellipse(img, (cx, cy + int(s * 0.5)), (int(s * 0.3), int(s * 0.1)), 0, 0, 360, (150, 60, 60), -1)
+        cv2.ellipse(img, (cx, cy + int(s * 0.5)), (int(s * 0.3), max(1, int(s * mouth))), 0, 0, 360, (150, 60, 60), -1)
     return cv2.GaussianBlur(img, (5, 5), 0)
 
 

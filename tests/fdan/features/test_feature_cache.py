@@ -18,7 +18,7 @@ from tests.fdan.features.conftest import PLANTED
 
 CFG = FeatureConfig(n_mels=32, n_fft=512, face_size=32, n_frames=2, clip_seconds=1.0)
 MANIFEST_COLUMNS = ["corpus", "utterance_id", "speaker", "corpus_label", "label", "split", "fold",
-                    "audio_path", "video_path", "start", "end"]
+                    "audio_path", "video_path", "start", "end", "face_rule", "face_choice"]
 
 
 def test_prepare_then_cache_hit(planted_corpus: Path, tmp_path: Path, monkeypatch):
@@ -57,7 +57,8 @@ def test_prepare_then_cache_hit(planted_corpus: Path, tmp_path: Path, monkeypatc
         np.testing.assert_array_equal(fs.faces[i], ex.faces)
 
     skipped = pd.read_csv(res.out_dir / "skipped.csv", keep_default_na=False)
-    assert list(skipped.columns) == ["path", "reason"] and len(skipped) == res.n_skipped
+    assert list(skipped.columns) == ["path", "reason", "outcome"] and len(skipped) == res.n_skipped
+    assert set(skipped["outcome"]) == {"skipped"}  # nothing here is worked around
     reasons = dict(zip(skipped["path"], skipped["reason"]))
     for _, _, _, path, fragment in PLANTED:
         assert fragment in reasons[path], (path, reasons.get(path))
@@ -66,7 +67,10 @@ def test_prepare_then_cache_hit(planted_corpus: Path, tmp_path: Path, monkeypatc
     # faces: the rendered faces are found in most frames; the face-less clip is all centre crops
     meta = json.loads((res.out_dir / "meta.json").read_text())
     assert meta["counts"] == {"utterances": n_total, "usable": n_synth + 1, "skipped": len(PLANTED) + 1,
-                              "face_frames": 2 * (n_synth + 1), "fallbacks": res.n_fallback}
+                              "kept_with_note": 0, "face_frames": 2 * (n_synth + 1), "fallbacks": res.n_fallback,
+                              "face_choice": res.face_choice}
+    assert sum(res.face_choice.values()) == n_synth + 1 and res.face_choice.get("none") == 1  # the face-less clip
+    assert set(fs.manifest["face_rule"]) == {"largest"} and meta["split_source"] == ""
     assert meta["cache_key"] and meta["feature_config"]["n_mels"] == 32 and meta["root"] == str(planted_corpus.resolve())
     assert 2 <= res.n_fallback <= 2 + 0.2 * 2 * n_synth
 

@@ -73,7 +73,7 @@ def _utt(video: str, audio: str = "", start: float | None = None, end: float | N
 def test_extract_cuts_the_video_and_its_own_audio(dialog, monkeypatch):
     seen = []
     real = video_mod.decode_video_frames
-    monkeypatch.setattr(extract_mod, "decode_video_frames", lambda *a: seen.append(real(*a)) or seen[-1])
+    monkeypatch.setattr(extract_mod, "decode_video_frames", lambda *a, **kw: seen.append(real(*a, **kw)) or seen[-1])
     root = dialog[".mp4"].parent
     ex = extract_utterance(root, _utt("dialog.mp4", start=22.0, end=25.0), CFG)  # after the change
     # audio window: the middle 2 s of the 3 s segment = [22.5, 24.5) s; the faces come from the same

@@ -15,7 +15,9 @@ from fdan.features.featureset import FeatureSet
 from fdan.features.token_cache import TokenSet, prepare_tokens, token_dir
 from fdan.model import create_model
 from fdan.model.frozen import FromTrunkOutputs, freeze_trunks, load_trainable_state, trainable_state, trunk_outputs
-from fdan.train import build_optimizer, seed_everything, train_step
+from fdan.training.fit import seed_everything
+from fdan.training.loss import train_step
+from fdan.training.optim import build_optimizer
 
 LABELS = ["anger", "happiness", "sadness"]
 MODEL = dict(backbone="resnet18", attn_dim=16, attn_heads=2, adapt_dim=16, num_classes=3, dropout=0.2,

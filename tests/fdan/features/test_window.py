@@ -23,7 +23,7 @@ def decoded(monkeypatch) -> list[np.ndarray]:
     """The frames extract_utterance decodes (real decoding, recorded)."""
     seen: list[np.ndarray] = []
     real = video_mod.decode_video_frames
-    monkeypatch.setattr(extract_mod, "decode_video_frames", lambda *a: seen.append(real(*a)) or seen[-1])
+    monkeypatch.setattr(extract_mod, "decode_video_frames", lambda *a, **kw: seen.append(real(*a, **kw)) or seen[-1])
     return seen
 
 

@@ -43,7 +43,7 @@ def test_frozen_trunk_checkpoint_exports_the_model_it_trained(tmp_path):
     cfg = ModelConfig.model_validate({**model_cfg, "num_classes": len(LABELS)})
     torch.manual_seed(1)
     net = create_model(**{**cfg.model_dump(), "freeze_backbone": False, "token_standardise": "on"})
-    net.cfg = cfg  # as harness.run.loop.build_model builds it
+    net.cfg = cfg  # as harness.trial.loop.build_model builds it
     trained = FromTrunkOutputs(net)
     perturb(trained)
     state = trainable_state(trained)

@@ -30,9 +30,10 @@ def two_dirs(tmp_path_factory) -> tuple[Path, Path]:
 def test_render_report_after_write_results(two_dirs):
     a, _ = two_dirs
     for name in ("metrics.parquet", "metrics.csv", "trials.parquet", "trials.csv", "confusion.json",
-                 "config.resolved.yaml", "env.json", "leaderboard.md"):
+                 "config.resolved.yaml", "env.json", "leaderboard.md", "per_class.csv", "report.html"):
         assert (a / name).is_file(), name
-    assert len(list((a / "plots").glob("*.png"))) == 4
+    # hparams, the cross-corpus heat map, and per pair its pooled confusion matrices and learning curves
+    assert len(list((a / "plots").glob("*.png"))) == 6
 
 
 def test_report_re_renders_identical_leaderboard(two_dirs):
@@ -42,6 +43,9 @@ def test_report_re_renders_identical_leaderboard(two_dirs):
     result = runner.invoke(app, ["report", str(a)])
     assert result.exit_code == 0, result.output
     assert (a / "leaderboard.md").read_text() == before
+    page = (a / "report.html").read_text()
+    runner.invoke(app, ["report", str(a)])
+    assert (a / "report.html").read_text() == page  # deterministic: no timestamps, the same figures
     assert "Leaderboard — exp-a" in result.output and "65.00 ± 7.07" in result.output
     for line in before.splitlines():
         if line.startswith("- [") and "](plots/" in line:
@@ -79,6 +83,14 @@ def test_compare_cli_writes_out(two_dirs, tmp_path):
     result = runner.invoke(app, ["compare", *map(str, two_dirs), "--out", str(tmp_path / "cmp.csv")])
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(tmp_path / "cmp.csv")) == 8  # 2 experiments x (2 pairs + 2 overall rows)
+    classes = pd.read_csv(tmp_path / "cmp.per_class.csv")
+    assert set(classes["experiment"]) == {"exp-a", "exp-b"} and set(classes["head"]) == {"fused", "audio", "face"}
+    assert "### fused head" in text and "exp-b [paper] R / P / F1" in text  # per class, side by side
+    result = runner.invoke(app, ["compare", *map(str, two_dirs), "--out", str(tmp_path / "cmp.html")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "cmp.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "exp-a [speaker-independent] UAR" in page
+    assert "exp-b [paper] R / P / F1" in page and "Protocols differ" in page
 
 
 def _error_lines(result) -> list[str]:

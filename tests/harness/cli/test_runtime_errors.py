@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.cluster.reach import ClusterUnreachable, check_reachable, host_port
-from harness.run.errors import SweepError
-from harness.run.experiment import open_feature_set as open_features
+from harness.errors import SweepError
+from harness.experiment.run import open_feature_set as open_features
 
 from ..experiment_data import base_config, deep_set, run_cli, write_config
 
@@ -51,7 +51,7 @@ def test_trial_that_cannot_fit_the_cluster_is_exit_2(tmp_path: Path, monkeypatch
 
     The cluster is a stand-in yielding a 2-CPU cluster's resources (a real local Ray start costs a minute on
     2 busy cores); plan_resources and the CLI's handling are the real ones."""
-    import harness.run.experiment as experiment
+    import harness.experiment.run as experiment
 
     @contextlib.contextmanager
     def cpu_cluster(cfg, address):

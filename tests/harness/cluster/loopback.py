@@ -77,13 +77,19 @@ class LoopbackCluster:
             sock.settimeout(1)
             return sock.connect_ex(("127.0.0.1", self.port)) == 0
 
-    def join_node(self, n: int, attempts: int = 3, **kwargs) -> list[dict]:
-        """`add_node` until the cluster has `n` alive nodes: on a loaded machine a joining raylet can miss
-        Ray's fixed 30 s registration window ("timed out during startup"); that node is started again."""
+    def join_node(self, attempts: int = 3, **kwargs) -> dict:
+        """`add_node` and wait until Ray lists a node it did not list before; returns that node.
+
+        Waits for the new node's id, not for a node count: a node killed earlier may still be listed alive
+        for a while (until the GCS health check gives up on it). On a loaded machine a joining raylet can
+        miss Ray's fixed 30 s registration window ("timed out during startup"); that node is started again."""
+        known = {n["id"] for n in self.alive_nodes()}
         for attempt in range(attempts):
             proc = self.add_node(**kwargs)
             try:
-                return self.wait_nodes(n)
+                nodes = self.wait_for(lambda nodes: any(n["id"] not in known for n in nodes),
+                                      "a newly joined node")
+                return next(n for n in nodes if n["id"] not in known)
             except RuntimeError as exc:
                 if proc.poll() is None:
                     raise
@@ -92,6 +98,12 @@ class LoopbackCluster:
                     raise
         raise NodeStartTimeout(f"a joining Ray node missed Ray's fixed 30 s registration window {attempts} times "
                                "(the machine is overloaded)")
+
+    def wait_settled(self, timeout: float = 240) -> list[dict]:
+        """Wait until Ray lists exactly the nodes whose `ray start` processes still run: a node killed
+        earlier stays listed alive until the GCS health check marks it dead (tens of seconds)."""
+        live = sum(p.poll() is None for p in self.nodes)
+        return self.wait_for(lambda nodes: len(nodes) == live, f"exactly {live} alive node(s)", timeout)
 
     def alive_nodes(self) -> list[dict]:
         if not self._gcs_listening():
@@ -107,16 +119,21 @@ class LoopbackCluster:
         return json.loads(lines[-1].removeprefix("NODES=")) if lines else []
 
     def wait_nodes(self, n: int, timeout: float = 240) -> list[dict]:
+        return self.wait_for(lambda nodes: len(nodes) >= n, f"{n} Ray node(s) up", timeout)
+
+    def wait_for(self, ready, what: str, timeout: float = 240) -> list[dict]:
+        """Poll Ray's alive nodes until `ready(nodes)`; fail at once if a `ray start` process exited."""
         deadline = time.time() + timeout
+        nodes: list[dict] = []
         while time.time() < deadline:
             if any(p.poll() is not None for p in self.nodes):
                 logs = "\n".join(f"--- {f.name}\n{f.read_text()[-1500:]}" for f in sorted(self.tmp.glob("*.log")))
                 raise RuntimeError(f"a ray start process exited:\n{logs}")
             nodes = self.alive_nodes()
-            if len(nodes) >= n:
+            if ready(nodes):
                 return nodes
             time.sleep(1)
-        raise TimeoutError(f"{n} Ray node(s) not up after {timeout} s")
+        raise TimeoutError(f"not reached after {timeout} s: {what} (Ray lists {len(nodes)} alive)")
 
     def stop(self) -> None:
         for proc in reversed(self.nodes):

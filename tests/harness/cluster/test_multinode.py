@@ -38,7 +38,8 @@ def test_preflight_checks_every_node_and_names_node_and_path(tmp_path: Path):
     cluster = LoopbackCluster(tmp_path, num_cpus=1, dashboard=False)
     try:
         try:
-            nodes = cluster.join_node(2, num_cpus=1, resources={"node2": 1})
+            cluster.join_node(num_cpus=1, resources={"node2": 1})
+            nodes = cluster.wait_settled()
         except NodeStartTimeout as exc:
             pytest.skip(str(exc))
         (tmp_path / "cache").mkdir()
@@ -75,9 +76,8 @@ def test_sweep_uses_a_node_that_joins_after_it_started(tmp_path: Path):
             deadline = time.time() + 300
             while "Ray cluster:" not in log_path.read_text() and sweep.poll() is None and time.time() < deadline:
                 time.sleep(1)
-            head_ids = {n["id"] for n in cluster.alive_nodes()}
             try:
-                late = {n["id"] for n in cluster.join_node(2, num_cpus=1, resources={"late": 1})} - head_ids
+                late = {cluster.join_node(num_cpus=1, resources={"late": 1})["id"]}
             except NodeStartTimeout as exc:
                 sweep.kill()
                 pytest.skip(str(exc))

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from harness.run.faults import HOLD_ENV
+from harness.trial.faults import HOLD_ENV
 from tests.harness.cluster.loopback import LoopbackCluster, NodeStartTimeout
 from tests.harness.cluster.sessions import kill_session
 from tests.harness.cluster.tiny_experiment import cli, reported, tiny_experiment
@@ -58,9 +58,10 @@ def lose_worker_mid_sweep(cluster: LoopbackCluster, tmp: Path, name: str, max_fa
     """Join a 1-CPU worker node, start the sweep, kill the node while a trial runs there; wait for the sweep."""
     hold = Path(cluster.env[HOLD_ENV])
     hold.write_text("2")
-    head_ids = {n["id"] for n in cluster.alive_nodes()}
+    # The worker node an earlier test killed may still be listed alive: the sweep would plan for it.
+    head_ids = {n["id"] for n in cluster.wait_settled()}
     try:
-        worker_id = ({n["id"] for n in cluster.join_node(len(head_ids) + 1, num_cpus=1)} - head_ids).pop()
+        worker_id = cluster.join_node(num_cpus=1)["id"]
     except NodeStartTimeout as exc:
         pytest.skip(str(exc))
     worker = cluster.nodes[-1]
@@ -130,6 +131,7 @@ def test_unit_with_a_trial_lost_for_good_is_not_finished_until_resumed(head: Loo
     assert sorted(p.name for p in (results / "units").iterdir()) == [f"{UNIT}.failed.json"]  # never "finished"
     trials = pd.read_parquet(results / "trials.parquet")  # the tables show what failed
     assert sorted(trials["status"]) == ["completed", "error"] and not trials["selected"].any()
+    head.wait_settled()  # the killed worker node is no longer listed: the resumed sweep plans for the head only
     resumed = subprocess.run(cli("sweep", str(run["config"]), "--address", head.address, "--resume"),
                              cwd=head.tmp, env=head.env, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stdout[-4000:] + resumed.stderr[-4000:]

@@ -125,7 +125,7 @@ def test_cli_bad_config_exits_2_and_writes_nothing(tmp_path, monkeypatch):
 
 
 def test_missing_real_corpus_names_root_and_hint(tmp_path):
-    from harness.run.corpora import CorpusMissing, check_roots
+    from harness.experiment.corpora import CorpusMissing, check_roots
 
     data = {**BASE, "corpora": {**BASE["corpora"], "savee": {
         "importer": "savee", "root": str(tmp_path / "SAVEE"), "prepare_hint": "unpack AudioData/ and AudioVisualClip/ there"}},

@@ -9,11 +9,14 @@ import pytest
 from matplotlib.image import imread
 
 from harness.report.importance import optuna_distribution, param_importances, searched_distributions
-from harness.report.plots import confusions_of, cross_corpus_grid, plot_confusions, render_plots
-from harness.report.selection import best_selected_trial, selection_column, selection_label
+from harness.report.hparams_plot import categories, log_axis
+from harness.report.importance_plot import MIN_IMPORTANCE_TRIALS, render_importance
+from harness.report.per_class import pooled_confusions
+from harness.report.plots import cross_corpus_grid, render_plots
+from harness.report.selection import selection_column, selection_label
 from harness.results.errors import ResultsError
 
-from ..results_data import make_config, make_confusions, make_trials
+from ..results_data import make_config, make_confusions, make_metrics, make_trials
 
 METRIC = "best_val_fused_uar"
 SPACE = searched_distributions(make_config())
@@ -32,18 +35,55 @@ def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("plots")
     (out / "plots").mkdir()
     (out / "plots" / "stale.png").write_bytes(b"old")
-    plots, notes = render_plots(out, trials, make_confusions(trials), make_config())
-    return out, plots, notes
+    figures = render_plots(out, make_metrics(trials), trials, pooled_confusions(make_confusions(trials), trials),
+                           make_config())
+    return out, figures
 
 
 def test_all_figures_drawn(rendered):
-    out, plots, notes = rendered
+    out, figures = rendered
     names = sorted(p.name for p in (out / "plots").glob("*.png"))
-    assert names == ["confusion_best.png", "cross_corpus_uar.png", "hparams.png", "importance.png"]
-    assert sorted(Path(rel).name for _, rel in plots) == names
+    assert names == ["confusion_savee.png", "confusion_savee_meld.png", "cross_corpus_uar.png",
+                     "curves_savee.png", "curves_savee_meld.png", "hparams.png"]
+    assert sorted(Path(rel).name for _, rel in figures.all) == names
+    assert list(figures.pairs) == [("speaker-independent", "", "savee"), ("speaker-independent", "", "savee→meld")]
     for name in names:
         assert_png_with_content(out / "plots" / name)
-    assert notes == []
+    # 12 trials: importance is not drawn, and the note says how many there were and how many it needs
+    assert [n for n in figures.notes if "importance" in n] == [
+        f"parameter importance ({kind}-corpus) not drawn: 6 complete trial(s) over 1 pair(s), 2 (pair x fold) "
+        f"unit(s); fANOVA needs at least {MIN_IMPORTANCE_TRIALS} to say more than noise" for kind in ("within", "cross")]
+    assert len(figures.notes) == 2
+
+
+def test_importance_is_drawn_per_kind_with_enough_trials(tmp_path):
+    trials = make_trials()
+    many = pd.concat([trials.assign(trial_id=trials["trial_id"] + f"_{i}", **{METRIC: trials[METRIC] + 0.01 * i})
+                      for i in range(3)], ignore_index=True)  # 18 trials per kind
+    (tmp_path / "plots").mkdir()
+    within = many[many["source"] == many["target"]]
+    bigger = pd.concat([within, within.assign(trial_id=within["trial_id"] + "b", **{METRIC: within[METRIC] * 0.9})])
+    plots, notes = render_importance(pd.concat([bigger, many[many["source"] != many["target"]]]), METRIC, SPACE,
+                                     tmp_path / "plots")
+    assert plots == [("parameter importance, within-corpus pairs (36 trials)", "plots/importance_within.png")]
+    assert_png_with_content(tmp_path / "plots" / "importance_within.png")
+    assert notes == ["parameter importance (cross-corpus) not drawn: 18 complete trial(s) over 1 pair(s), "
+                     f"2 (pair x fold) unit(s); fANOVA needs at least {MIN_IMPORTANCE_TRIALS} to say more than noise"]
+
+
+def test_choice_parameters_get_categorical_axes_in_search_order():
+    assert categories(pd.Series([32, 16, 64, 16]), SPACE["batch_size"]) == ["16", "32", "64"]
+    heads = searched_distributions({"search": {"space": {"model.attn_heads": {"type": "choice", "values": [4, 2]}}}})
+    assert categories(pd.Series([2, 4, 2]), heads["attn_heads"]) == ["4", "2"]  # the space's order, not sorted
+    assert categories(pd.Series(["sgd", "adam"]), None) == ["adam", "sgd"]
+    assert categories(pd.Series([0.1, 0.2]), None) is None  # a numeric range stays continuous
+
+
+def test_log_axis_for_loguniform_or_two_decades():
+    assert log_axis(pd.Series([1e-3, 2e-3]), SPACE["lr"])
+    assert log_axis(pd.Series([0.01, 1.0]), None)
+    assert not log_axis(pd.Series([0.02, 1.0]), None)
+    assert not log_axis(pd.Series([-1.0, 100.0]), None)
 
 
 def test_selection_column_is_what_the_trials_table_stores():
@@ -57,17 +97,6 @@ def test_selection_column_is_what_the_trials_table_stores():
     assert selection_column(paper) == "best_score"
     assert selection_label(paper, "best_score") == "best test_fused_uar"
     assert selection_column(trials[["pair", "selected"]]) is None
-
-
-def test_best_selected_trial():
-    trials = make_trials()
-    best = best_selected_trial(trials, METRIC)
-    selected = trials[trials["selected"]]
-    assert best["trial_id"] == selected.loc[selected[METRIC].idxmax(), "trial_id"]
-    trials["best_val_fused_loss"] = -trials[METRIC]
-    low = best_selected_trial(trials, "best_val_fused_loss")
-    assert low["trial_id"] == best["trial_id"]  # a loss is minimised
-    assert best_selected_trial(trials.assign(selected=False), METRIC) is None
 
 
 def test_importance_values():
@@ -121,34 +150,19 @@ def test_importance_notes(edit, expected):
     assert imp.values == {} and expected in imp.note
 
 
-def test_cross_corpus_grid():
+def test_cross_corpus_grid_has_a_row_per_source_and_a_column_per_target():
     grid = cross_corpus_grid(make_trials())
-    assert list(grid.index) == ["meld", "savee"] and list(grid.columns) == ["meld", "savee"]
+    assert list(grid.index) == ["savee"] and list(grid.columns) == ["meld", "savee"]  # no empty "meld" row
     assert grid.loc["savee", "savee"] == pytest.approx(65.0)
     assert grid.loc["savee", "meld"] == pytest.approx(35.0)
-    assert np.isnan(grid.loc["meld", "savee"])
 
 
 def test_within_only_has_no_heat_map_and_notes_missing_pieces(tmp_path):
     trials = make_trials()
     trials = trials[trials["pair"] == "savee"]
     trials = trials.assign(param_lr=1e-3, param_batch_size=32, param_optimizer="sgd")
-    plots, notes = render_plots(tmp_path, trials, [], {})
+    figures = render_plots(tmp_path, make_metrics(trials).iloc[0:0], trials, [], {})
     names = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
-    assert names == ["hparams.png", "importance.png"]
-    assert any("not enough variation" in n for n in notes)
-    assert any("no confusion matrix stored" in n for n in notes)
-    assert_png_with_content(tmp_path / "plots" / "importance.png")  # the note, drawn
-
-
-def test_confusions_match_on_string_keys(tmp_path):
-    trials = make_trials()
-    best = best_selected_trial(trials, METRIC)
-    confusions = [dict(c, fold=str(c["fold"]), head=h)  # fold as a string, heads out of order
-                  for c, h in zip(make_confusions(trials)[::-1], ["face", "audio", "fused"] * 4)]
-    mine = confusions_of(confusions, best)
-    assert list(mine) == ["fused", "audio", "face"]
-    assert all(c["trial_id"] == best["trial_id"] for c in mine.values())
-    other = pd.Series({"pair": "x", "fold": 0, "trial_id": "none"})
-    assert not plot_confusions(confusions, other, tmp_path / "d.png")
-    assert not (tmp_path / "d.png").exists()
+    assert names == ["hparams.png"]
+    assert any("no confusion matrix stored" in n for n in figures.notes)
+    assert any("no learning curves" in n for n in figures.notes)

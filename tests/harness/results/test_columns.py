@@ -13,7 +13,7 @@ from harness.results.jsonable import to_jsonable
 
 
 def test_heads_and_metrics_are_the_libraries():
-    from fdan.train import HEADS as TRAIN_HEADS
+    from fdan.evaluation.evaluate import HEADS as TRAIN_HEADS
 
     assert HEADS == TRAIN_HEADS
     assert METRICS == ("war", "uar", "macro_f1")

@@ -1,0 +1,137 @@
+"""The alignment terms of one training run, chosen by ``train.method`` (fdan.alignment.methods):
+
+    L = CE terms + α · A_mod(h_a, h_f; y, P_f, q) + β · A_corp(z_s, z_t; y, P_t, q)
+
+``A_mod`` aligns the audio features ``h_a`` (source) with the face features ``h_f`` (target) of the
+same utterances (``model.align`` says which pair: the unimodal or the attended features),
+``A_corp`` (cross-corpus runs only) the source corpus' fused features ``z_s`` with the unlabelled
+target corpus' ``z_t``; ``α = lmmd_weight``, ``β = cross_corpus_lmmd_weight``. Each method applies its
+own ramp ``λ(q) = 2/(1+exp(−γq)) − 1`` (``γ = lmmd_gamma``) to its divergence (DANN: to its gradient
+reversal), on the warm-up-shifted progress ``q = max(0, p − w)/(1 − w)`` (``w = lmmd_warmup``), so
+the product equals ``fdan.training.schedule.lambda_ramp(p, γ, w)`` — the caller must not ramp again.
+
+Which method per scope:
+- modalities: ``train.method``; ``fdan`` with ``lmmd_target_weights: predictions`` is ``dsan``
+  (face-head probabilities ``P_f`` instead of the true labels).
+- corpora: ``fdan.alignment.methods.corpus_method_name(method)``: ``fdan`` → ``dsan`` (target labels are never
+  read; ``P_t`` = softmax of the target's fused logits), every other method itself.
+- ``source_only``: no term at either scope.
+A single-modality model (one head) has no modality term; its corpus term aligns that head's feature.
+
+An :class:`Alignment` is an ``nn.Module``: DANN's discriminators are parameters. ``attach_alignment``
+makes it a submodule of the FDAN network (``<net>.alignment``), so the optimizer, ``.to(device)``,
+DDP and the checkpoint take it with the model; ``without_alignment(state)`` drops it from a state
+dict for evaluation-only models.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from fdan.alignment.scale import term_gain
+from fdan.alignment.methods import AlignmentMethod, KernelMethod, corpus_method_name, create_method, method_class
+from fdan.config import TrainConfig
+
+__all__ = ["Alignment", "attach_alignment", "alignment_of", "without_alignment", "ALIGNMENT_KEY"]
+
+ALIGNMENT_KEY = "alignment"
+_LMMD_METHODS = ("fdan", "dsan")
+
+
+def _build(name: str, scope: str, cfg: TrainConfig, feature_dim: int, num_classes: int) -> AlignmentMethod | None:
+    if name == "source_only":
+        return None
+    opts: dict[str, Any] = {"feature_dim": feature_dim, "num_classes": num_classes, "ramp_gamma": cfg.lmmd_gamma}
+    if issubclass(method_class(name), KernelMethod):
+        opts.update(kernel_mul=cfg.kernel_mul, kernel_num=cfg.kernel_num, fix_sigma=cfg.fix_sigma, bandwidths=cfg.bandwidths)
+    return create_method(name, scope=scope, **opts)  # type: ignore[arg-type]
+
+
+def _part_name(name: str, scope: str) -> str:
+    """Loss-part key of a term: ``lmmd_modal`` / ``lmmd_corpus`` for LMMD methods, else ``<method>_<scope>``."""
+    return f"{'lmmd' if name in _LMMD_METHODS else name}_{scope}"
+
+
+class Alignment(nn.Module):
+    """Both alignment terms of a run (module docstring); ``modal`` / ``corpus`` are None where there is none."""
+
+    def __init__(self, cfg: TrainConfig, feature_dim: int, num_classes: int) -> None:
+        super().__init__()
+        method = getattr(cfg, "method", "fdan")
+        modal = "dsan" if method == "fdan" and cfg.lmmd_target_weights == "predictions" else method
+        self.method = method
+        self.modal = _build(modal, "modalities", cfg, feature_dim, num_classes)
+        self.corpus = _build(corpus_method_name(method), "corpora", cfg, feature_dim, num_classes)
+        self.warmup = float(cfg.lmmd_warmup)
+        self.scale_invariant = bool(cfg.lmmd_scale_invariant)  # fdan.alignment.scale: same rule, gains
+
+    def has_parameters(self) -> bool:
+        """Whether a method has trainable parameters (DANN's discriminator)."""
+        return any(p.requires_grad for p in self.parameters())
+
+    def progress(self, p: float) -> float:
+        """The warm-up-shifted progress ``q`` the methods ramp on."""
+        return max(0.0, float(p) - self.warmup) / (1.0 - self.warmup)
+
+    def term(self, scope: str, source: Tensor, target: Tensor, label: Tensor, target_prob: Tensor | None,
+             progress: float) -> tuple[Tensor, str, Tensor] | None:
+        """``(scheduled term, part name, raw divergence)`` of ``scope`` ("modal" / "corpus"), or None.
+
+        The raw (unscheduled, detached) divergence is what the loss parts report, so that
+        ``total = CE + α · g · λ(p) · part`` for the discrepancy methods (DANN: ``part`` = the domain loss;
+        ``g`` the method's gain, fdan.alignment.scale.term_gain)."""
+        method: AlignmentMethod | None = getattr(self, scope)
+        if method is None:
+            return None
+        prob = target_prob if method.needs_target_prob else None
+        scheduled = method(source, target, label, prob, progress=self.progress(progress))
+        with torch.no_grad(), torch.autocast(device_type=source.device.type, enabled=False):
+            raw = method.divergence(source.detach().float(), target.detach().float(), label,
+                                    None if prob is None else prob.detach().float())
+        return scheduled.float() * term_gain(method.name, self.scale_invariant), _part_name(method.name, scope), raw.float()
+
+
+def _fdan_net(model: nn.Module) -> nn.Module:
+    """The FDAN network inside DDP (``module``) and frozen-trunk (``net``) wrappers."""
+    model = getattr(model, "module", model)
+    while isinstance(getattr(model, "net", None), nn.Module):
+        model = model.net
+    return model
+
+
+def attach_alignment(model: nn.Module, cfg: TrainConfig) -> Alignment:
+    """Build the run's :class:`Alignment` and register it as ``<FDAN net>.alignment`` (before the optimizer
+    is built, so DANN's discriminators are optimised); returns it. An alignment already attached for the
+    same method is kept (calling twice is harmless)."""
+    net = _fdan_net(model)
+    attached = getattr(net, ALIGNMENT_KEY, None)
+    if isinstance(attached, Alignment) and attached.method == getattr(cfg, "method", "fdan"):
+        return attached
+    align = Alignment(cfg, int(net.cfg.adapt_dim), int(net.cfg.num_classes))
+    device = next(net.parameters()).device
+    net.add_module(ALIGNMENT_KEY, align.to(device))
+    return align
+
+
+def alignment_of(model: nn.Module, cfg: TrainConfig) -> Alignment:
+    """The attached alignment; for a model without one, a parameter-free one built from ``cfg`` (a few small
+    modules, built per call rather than kept in a process-wide cache).
+
+    A method with parameters (DANN) must be attached (:func:`attach_alignment`), else its discriminator
+    would never be optimised: ValueError."""
+    net = _fdan_net(model)
+    attached = getattr(net, ALIGNMENT_KEY, None)
+    if isinstance(attached, Alignment):
+        return attached
+    align = Alignment(cfg, int(net.cfg.adapt_dim), int(net.cfg.num_classes))
+    if align.has_parameters():
+        raise ValueError(f"train.method {cfg.method!r} has parameters: call fdan.alignment.scopes.attach_alignment(model, cfg) "
+                         "before building the optimizer")
+    return align.to(next(net.parameters()).device)
+
+
+def without_alignment(state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """A model state dict without the alignment entries (``…alignment.…``), for evaluation-only models."""
+    return {k: v for k, v in state.items() if ALIGNMENT_KEY not in k.split(".")}

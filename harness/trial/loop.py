@@ -1,0 +1,164 @@
+"""One trial's data and model around `fdan.training.fit.fit` (the one training loop), for both executors:
+inside a Ray Train worker or in the Tune trial process.
+
+`run_epochs(spec, backend)`: loaders, model and the resume state from the backend's latest checkpoint,
+then `fit` with a reporter that writes each epoch's checkpoint (`model.pt`, `harness.trial.checkpoint`:
+the model state without frozen trunks, which are rebuilt from the config; optimizer, scheduler, epoch,
+step, RNG) and calls `backend.report(metrics, checkpoint_dir, improved)`. The backend is the only part
+that differs: `TrainBackend` (ray.train: DDP-prepared model and loaders, rank 0 checkpoints, the report
+is a barrier) or `TuneBackend` (ray.tune: this process, one device, no DDP). Reported metrics are
+`fit`'s (`epoch`, `train_<loss part>`, `val_loss`, `val_<head>_<metric>` and, under the `paper`
+protocol only, `test_...`; audio / face heads evaluated on their modality alone,
+`harness.trial.modality_eval`) plus `attempt_start_epoch` and `unit_key`; `improved` is the selection
+rule's verdict (`fdan.training.selection`) on the epoch's `selection_key` score.
+
+With `model.freeze_backbone` the trial reads the cached trunk outputs (fdan.features.token_cache)
+instead of the media features and trains FDAN above its trunks (`fdan.model.frozen.FromTrunkOutputs`).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Mapping, Protocol, Sequence
+
+import torch
+from torch.utils.data import DataLoader, Dataset, RandomSampler
+
+from fdan.config import ModelConfig, TrainConfig
+from fdan.features.featureset import FeatureSet
+from fdan.features.token_cache import TokenSet
+from fdan.model import create_model
+from fdan.model.frozen import FromTrunkOutputs
+from fdan.model.modalities import restrict_modalities
+from fdan.training.fit import EpochEnd, fit, seed_everything
+from fdan.training.selection import Selection
+from fdan.training.target_use import reads_target
+from harness.trial.checkpoint import CHECKPOINT_FILE, load_checkpoint, resume_state, save_checkpoint
+from harness.trial.faults import maybe_fail, maybe_hold
+from harness.trial.modality_eval import evaluate_heads
+from harness.trial.selection_epoch import EpochSelection
+from harness.trial.spec import TrialSpec
+
+
+class Backend(Protocol):
+    device: torch.device
+    rank: int
+
+    def prepare_loader(self, loader: DataLoader) -> DataLoader: ...
+    def prepare_model(self, model: torch.nn.Module) -> torch.nn.Module: ...
+    def checkpoint_dir(self) -> Any: ...  # a context manager giving the latest checkpoint's directory, or None
+    def report(self, metrics: dict[str, Any], checkpoint_dir: str | None, improved: bool) -> None: ...
+
+
+def loader_workers(train_cfg: TrainConfig, device: torch.device, cached: bool) -> int:
+    """DataLoader workers: the config's; on a GPU run with media features, default 4 (the GPU waits on
+    decoding otherwise); cached trunk outputs are in memory and need none."""
+    if train_cfg.num_workers or cached or device.type != "cuda":
+        return 0 if cached else train_cfg.num_workers
+    return min(4, max(1, (os.cpu_count() or 2) - 1))
+
+
+def make_loader(ds: Dataset, batch_size: int, *, shuffle: bool, num_workers: int, seed: int,
+                device: torch.device | str = "cpu") -> DataLoader:
+    """A seeded DataLoader over `ds`; shuffled loaders drop a short last batch (unless it is the only one).
+
+    GPU runs pin host memory (asynchronous copies); worker processes persist across epochs.
+    """
+    # drop_last keeps BatchNorm away from a 1-row final batch; tiny sets keep their one short batch.
+    drop_last = shuffle and len(ds) > batch_size
+    # The sampler has its own generator, reseeded per epoch (fdan.training.resume.set_loader_epoch): the
+    # order of an epoch is then the same after a resume; the loader's generator only seeds its workers.
+    sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(seed)) if shuffle else None
+    return DataLoader(ds, batch_size=batch_size, sampler=sampler, drop_last=drop_last, num_workers=num_workers,
+                      generator=torch.Generator().manual_seed(seed) if shuffle else None,
+                      collate_fn=getattr(ds, "collate", None),
+                      pin_memory=torch.device(device).type == "cuda", persistent_workers=num_workers > 0)
+
+
+def build_model(model_cfg: ModelConfig | Mapping[str, Any], num_classes: int) -> torch.nn.Module:
+    """The trial's model; with frozen trunks, FDAN from their cached outputs (the trunks are dropped);
+    restricted to `model.modalities` (fdan.model.modalities)."""
+
+    cfg = ModelConfig.model_validate({**as_model_config(model_cfg).model_dump(), "num_classes": num_classes})
+    if cfg.freeze_backbone:  # the trunks are dropped for their cached outputs: not worth freezing (seeding) first
+        model = create_model(**{**cfg.model_dump(), "freeze_backbone": False,
+                                "token_standardise": "on" if cfg.standardises_tokens else "off"})
+        model.cfg = cfg
+        model = FromTrunkOutputs(model)
+    else:
+        model = create_model(**cfg.model_dump())
+    return restrict_modalities(model, cfg.modalities)  # model.modalities: [audio] / [face] ignore the other input
+
+
+def as_model_config(model_cfg: ModelConfig | Mapping[str, Any]) -> ModelConfig:
+    """The model section, from a checkpoint's plain data too."""
+    return model_cfg if isinstance(model_cfg, ModelConfig) else ModelConfig.model_validate(dict(model_cfg))
+
+
+def dataset(directory: str, rows: Sequence[int], label_to_index: dict[str, int] | None,
+            model_cfg: ModelConfig | Mapping[str, Any]) -> Dataset:
+    """Rows of a feature cache: its cached trunk outputs (frozen trunks) or its media features."""
+    model_cfg = as_model_config(model_cfg)
+    if model_cfg.freeze_backbone:
+        return TokenSet.open(directory, model_cfg).dataset(rows, label_to_index)
+
+    return FeatureSet.open(directory).dataset(rows, label_to_index)
+
+
+def run_epochs(spec: TrialSpec, backend: Backend) -> None:
+    """One trial (`spec` with its sampled values set, harness.trial.entry): `fdan.training.fit.fit` on the
+    backend's device, loaders and model wrapper."""
+    torch.set_num_threads(int(spec.plan.torch_threads))  # one intra-op thread per CPU worker: no oversubscription
+    unit, model_cfg, train_cfg = spec.unit, spec.model, spec.train
+    seed_everything(train_cfg.seed)
+    device = backend.device
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes per length bucket: autotune once
+    labels = list(unit.labels)
+    workers = loader_workers(train_cfg, device, model_cfg.freeze_backbone)
+
+    def loader(directory: str, rows: tuple[int, ...], labelled: bool, shuffle: bool, seed_offset: int) -> DataLoader:
+        ds = dataset(directory, rows, unit.label_to_index if labelled else None, model_cfg)
+        return make_loader(ds, train_cfg.batch_size, shuffle=shuffle, num_workers=workers,
+                           seed=train_cfg.seed + seed_offset, device=device)
+
+    train_loader = backend.prepare_loader(loader(unit.source_dir, unit.train_idx, True, True, 0))
+    target_loader = None
+    if unit.adapt_idx and reads_target(train_cfg):  # cross-corpus with a corpus term: unlabelled target rows
+        target_loader = backend.prepare_loader(loader(unit.target_dir, unit.adapt_idx, False, True, 1))
+    # Every rank evaluates the whole validation / test set; only rank 0's report reaches Tune.
+    val_loader = loader(unit.source_dir, unit.val_idx, True, False, 0)
+    test_loader = loader(unit.target_dir, unit.test_idx, True, False, 0) if spec.protocol == "paper" else None
+    rules = EpochSelection.create(spec, loader, val_loader, device, train_cfg.amp)  # cross-corpus selection rules
+    if len(train_loader) == 0:
+        raise ValueError(f"{len(unit.train_idx)} training rows give no batch of {train_cfg.batch_size} per worker; "
+                         "lower train.batch_size or resources.workers_per_trial")
+    model = build_model(model_cfg, len(labels))
+    with backend.checkpoint_dir() as ckpt_dir:
+        resume = (resume_state(load_checkpoint(os.path.join(ckpt_dir, CHECKPOINT_FILE), map_location=device))
+                  if ckpt_dir is not None else None)
+    start_epoch = resume.epoch + 1 if resume is not None else 1
+
+    def report(end: EpochEnd) -> None:
+        metrics = {**end.metrics, "attempt_start_epoch": start_epoch,  # > 1: this attempt resumed a checkpoint
+                   "unit_key": unit.key}  # checked against its unit (harness.tuning.unit)
+        with tempfile.TemporaryDirectory() as tmp:
+            written = None
+            if backend.rank == 0:
+                save_checkpoint(os.path.join(tmp, CHECKPOINT_FILE), end.resume_state(), labels=labels,
+                                model_config=model_cfg.model_dump(mode="json"),
+                                feature_config=None if spec.features is None else spec.features.model_dump(mode="json"))
+                written = tmp
+            backend.report(metrics, written, end.improved)
+
+    fit(model, train_loader, val_loader, train_cfg, num_classes=len(labels), device=device, target_loader=target_loader,
+        test_loader=test_loader, selection=spec.selection, reporter=report, resume=resume,
+        before_epoch=inject_faults, wrap_model=backend.prepare_model, evaluator=evaluate_heads, keep_best=False,
+        epoch_scores=None if rules is None else lambda m, metrics: rules.scores(
+            m, metrics, lambda dl: evaluate_heads(m, dl, len(labels), device, amp=train_cfg.amp)))
+
+
+def inject_faults(epoch: int) -> None:
+    """Fault injection of the failure tests (harness.trial.faults); no-ops otherwise."""
+    maybe_hold(epoch)
+    maybe_fail(epoch)
