@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-EXCLUDES = [".git", "data", "results", "**/__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", ".venv", ".gl"]
+# gitignore syntax, relative to the project: "/results" is the project's results/ only, not harness/results/
+EXCLUDES = [".git", "/data", "/results", "**/__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", ".venv", ".gl"]
 # A head that has just started answers this until its job agent is up: retried for AGENT_WAIT_S.
 _AGENT_NOT_READY = "No available agent to submit job"
 AGENT_WAIT_S = 90.0
