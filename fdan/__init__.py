@@ -17,6 +17,7 @@ _LAZY = {
     "FeatureConfig": "fdan.config", "ModelConfig": "fdan.config", "TrainConfig": "fdan.config",
     "lambda_ramp": "fdan.training.schedule",
     "FDAN": "fdan.model", "create_model": "fdan.model", "list_models": "fdan.model",
+    "load_model": "fdan.inference.model_file", "LoadedModel": "fdan.inference.model_file",
 }
 
 __all__ = [*_LAZY, "__version__"]

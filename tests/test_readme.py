@@ -18,9 +18,9 @@ def test_python_example_runs():
 
 def test_every_command_is_documented():
     names = [c.name for c in app.registered_commands]
-    assert set(names) == {"synth", "prepare", "train", "sweep", "report", "compare", "submit"}
+    assert set(names) == {"synth", "prepare", "train", "sweep", "report", "compare", "export", "predict", "submit"}
     names += [g.name for g in app.registered_groups]  # `jobs status|logs|stop`
-    assert "jobs" in names
+    assert "jobs" in names and "weights" in names
     for name in names:
         assert f"fdan-bench {name}" in README
     assert "make test" in README and "make quickstart" in README

@@ -106,7 +106,11 @@ def importer_options(name: str) -> list[str]:
 def get_importer(name: str, **options: object) -> CorpusImporter:
     """The importer `name` built with `options`; unknown name or option → CorpusError naming the known ones."""
     if name not in _IMPORTERS:
-        raise CorpusError(f"unknown corpus importer {name!r}; known: {', '.join(list_importers())}")
+        import difflib
+
+        close = difflib.get_close_matches(name, list_importers(), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise CorpusError(f"unknown corpus importer {name!r}; known: {', '.join(list_importers())}{hint}")
     known = importer_options(name)
     unknown = sorted(set(options) - set(known))
     if unknown:

@@ -38,10 +38,14 @@ class WeightsError(FileNotFoundError):
     """A weights file that is missing or does not fit the backbone (one clear message)."""
 
 
+def imagenet_weights_url(backbone: str) -> str:
+    """torchvision's published address of the ImageNet file for ``backbone``."""
+    return (_BUILDERS.get(backbone) or _VGG_BUILDERS[backbone])[1].url
+
+
 def imagenet_weights_path(backbone: str) -> Path:
     """Where torchvision keeps its ImageNet file for ``backbone`` in the torch hub cache."""
-    url = (_BUILDERS.get(backbone) or _VGG_BUILDERS[backbone])[1].url
-    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+    return Path(torch.hub.get_dir()) / "checkpoints" / imagenet_weights_url(backbone).rsplit("/", 1)[-1]
 
 
 def _load_state_dict(backbone: str, weights: str) -> dict[str, torch.Tensor] | None:
@@ -49,7 +53,8 @@ def _load_state_dict(backbone: str, weights: str) -> dict[str, torch.Tensor] | N
         return None
     path = imagenet_weights_path(backbone) if weights == "imagenet" else Path(weights).expanduser()
     if not path.is_file():
-        hint = " (fdan-bench never downloads weights: place torchvision's file there)" if weights == "imagenet" else ""
+        hint = (f" (training never downloads weights: run `fdan-bench weights fetch --backbone {backbone}` on a "
+                "machine with a network, or place torchvision's file there)") if weights == "imagenet" else ""
         raise WeightsError(f"{backbone} weights file not found: expected {path}{hint}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)

@@ -5,9 +5,11 @@ import typer
 
 from harness.cli.experiment import sweep, train
 from harness.cli.jobs import jobs_app, submit
+from harness.cli.predict import export, predict
 from harness.cli.prepare import prepare
 from harness.cli.report import compare, report
 from harness.cli.synth import synth
+from harness.cli.weights import weights_app
 
 app = typer.Typer(
     name="fdan-bench",
@@ -19,9 +21,11 @@ app = typer.Typer(
 
 # registered in this order: it is the order `fdan-bench --help` lists them
 for name, command in [("synth", synth), ("prepare", prepare), ("train", train), ("sweep", sweep),
-                      ("report", report), ("compare", compare), ("submit", submit)]:
+                      ("report", report), ("compare", compare), ("export", export),
+                      ("predict", predict), ("submit", submit)]:
     app.command(name)(command)
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(weights_app, name="weights")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from harness.cli.plan import ClusterOpt, PlanOpt, show_plan
+from harness.cli.plan import ClusterOpt, EstimateOpt, PlanOpt, show_plan
 from harness.config import ConfigError, ExperimentConfig, load_config
 from harness.errors import InputError, SweepFailed, SweepInterrupted
 
@@ -66,6 +66,7 @@ def train(
     smoke_test: SmokeOpt = False,
     plan: PlanOpt = False,
     cluster: ClusterOpt = None,
+    estimate_from: EstimateOpt = None,
 ) -> None:
     """Train one model per (pair x fold) at the config's settings (no search), then test it.
 
@@ -74,7 +75,7 @@ def train(
     cfg = _load(config, set_, smoke_test)
     cfg = cfg.model_copy(update={"name": f"{cfg.name}-train"})
     if plan:
-        return show_plan(cfg, search=False, address=address, cluster_yaml=cluster)
+        return show_plan(cfg, search=False, address=address, cluster_yaml=cluster, estimate_from=estimate_from)
     _run(cfg, address=address, resume=resume, search=False, command="train", config=config, cluster_yaml=cluster)
 
 
@@ -86,6 +87,7 @@ def sweep(
     smoke_test: SmokeOpt = False,
     plan: PlanOpt = False,
     cluster: ClusterOpt = None,
+    estimate_from: EstimateOpt = None,
 ) -> None:
     """Search hyper-parameters per (pair x fold) with Optuna TPE + ASHA on Ray Tune; test the chosen models.
 
@@ -97,7 +99,7 @@ def sweep(
         _fail(f"{config}: search.space: empty, nothing to search; add distributions (README, \"Search space\") "
               f"or train at the config's own settings with: fdan-bench train {config}", 2)
     if plan:
-        return show_plan(cfg, search=True, address=address, cluster_yaml=cluster)
+        return show_plan(cfg, search=True, address=address, cluster_yaml=cluster, estimate_from=estimate_from)
     _run(cfg, address=address, resume=resume, search=True, command="sweep", config=config, cluster_yaml=cluster)
 
 

@@ -13,8 +13,9 @@ from typing import Annotated, Optional
 import typer
 
 from harness.cli.experiment import ConfigArg, SetOpt, SmokeOpt
-from harness.cluster.jobs import job_logs, job_status, project_root, stop_job, submit_job
+from harness.cluster.jobs import follow_logs, job_logs, job_status, project_root, stop_job, submit_job
 from harness.config import ConfigError, load_config
+from harness.experiment.progress import last_progress
 
 JobAddressOpt = Annotated[str, typer.Option("--address", help="the head's dashboard, e.g. http://127.0.0.1:8265")]
 JobIdArg = Annotated[str, typer.Argument(help="job id printed by `fdan-bench submit`", show_default=False)]
@@ -79,16 +80,24 @@ def _call(fn, address: str, job_id: str):
 
 @jobs_app.command("status")
 def status(job_id: JobIdArg, address: JobAddressOpt) -> None:
-    """Print the job's status (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED)."""
+    """Print the job's status (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED) and its latest progress line."""
 
     typer.echo(_call(job_status, address, job_id))
+    progress = last_progress(_call(job_logs, address, job_id))
+    if progress:
+        typer.echo(progress)
 
 
 @jobs_app.command("logs")
-def logs(job_id: JobIdArg, address: JobAddressOpt) -> None:
-    """Print the job's output so far."""
+def logs(job_id: JobIdArg, address: JobAddressOpt,
+         follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new output until the job ends")] = False,
+         ) -> None:
+    """Print the job's output so far (with --follow: and as it comes, until the job ends)."""
 
-    typer.echo(_call(job_logs, address, job_id), nl=False)
+    if not follow:
+        typer.echo(_call(job_logs, address, job_id), nl=False)
+        return
+    _call(lambda a, j: follow_logs(a, j, lambda chunk: typer.echo(chunk, nl=False)), address, job_id)
 
 
 @jobs_app.command("stop")

@@ -6,15 +6,21 @@ from typing import Annotated, Optional
 
 import typer
 
+from harness.cluster.reach import ClusterUnreachable
 from harness.config import ExperimentConfig
+from harness.experiment.plan_estimate import EstimateError
 
 PlanOpt = Annotated[bool, typer.Option("--plan", help="print units, trials, resources and concurrency; run nothing")]
 ClusterOpt = Annotated[Optional[Path], typer.Option(
     "--cluster", help="the joined cluster's launcher config (cluster.yaml): trials are sized for its maximum size "
     "(node types at max_workers), also in --plan")]
+EstimateOpt = Annotated[Optional[Path], typer.Option(
+    "--estimate-from", help="with --plan: estimate wall time, worker-hours (and node-hours with --cluster) from the "
+    "trial times of this earlier results directory (e.g. a --smoke-test or one-fold run of the same experiment)")]
 
 
-def show_plan(cfg: ExperimentConfig, *, search: bool, address: str | None, cluster_yaml: Path | None) -> None:
+def show_plan(cfg: ExperimentConfig, *, search: bool, address: str | None, cluster_yaml: Path | None,
+              estimate_from: Path | None = None) -> None:
     """Print the plan; with an address, read the joined cluster's present resources (starts no trial)."""
     from harness.experiment.describe import describe_plan, local_resources  # lazy: torch; `fdan-bench --help` stays fast
 
@@ -24,7 +30,6 @@ def show_plan(cfg: ExperimentConfig, *, search: bool, address: str | None, clust
     address = address or cfg.ray.address
     if address:
         from harness.cluster.local import ClusterAuthError, ray_cluster  # lazy: Ray, only to ask a joined cluster
-        from harness.cluster.reach import ClusterUnreachable
 
         try:
             with ray_cluster(cfg, address) as resources:
@@ -34,4 +39,8 @@ def show_plan(cfg: ExperimentConfig, *, search: bool, address: str | None, clust
             raise typer.Exit(2)
     else:
         now, where = local_resources(cfg), "a local cluster on this machine"
-    typer.echo(describe_plan(cfg, search, now, where, cluster_yaml))
+    try:
+        typer.echo(describe_plan(cfg, search, now, where, cluster_yaml, estimate_from))
+    except EstimateError as exc:
+        typer.echo(f"error: --estimate-from: {exc}", err=True)
+        raise typer.Exit(2)

@@ -1,6 +1,8 @@
-"""`fdan-bench prepare CORPUS ROOT [--cache-dir D | --out DIR] [--option K=V] [--workers N]`: compute a
-corpus' features once, into a cache. With `--cache-dir D` the directory is the one a sweep with
-`cache_dir: D` (same importer options and features) looks for, so the sweep's prepare step is a hit."""
+"""`fdan-bench prepare CORPUS ROOT [--config EXPERIMENT.yaml] [--cache-dir D | --out DIR] [--option K=V]
+[--workers N] [--<feature field> V ...]`: compute a corpus' features once, into a cache. With `--cache-dir D`
+the directory is the one a sweep with `cache_dir: D` (same importer options and features) looks for, so the
+sweep's prepare step is a hit; `--config` takes features, cache_dir and the corpus' importer options from an
+experiment file. The feature options are generated from FeatureConfig (harness.cli.feature_options)."""
 from __future__ import annotations
 
 import os
@@ -21,6 +23,8 @@ from fdan.config import FeatureConfig
 from fdan.corpora.base import CorpusError
 from fdan.features.cache import PrepareResult
 from fdan.features.face_detector import FaceDetectorError
+from harness.cli.feature_options import with_feature_options
+from harness.config import ConfigError, load_config
 from harness.config.schema import ExperimentConfig
 from harness.experiment.prepare import run_prepare
 
@@ -42,21 +46,27 @@ def prepare(
                                 help="Ray tasks in flight (0: no Ray, decode in this process)"),
     cpus_per_task: float = typer.Option(1.0, "--cpus-per-task", min=0.01, help="CPUs each Ray task reserves"),
     files_per_task: int = typer.Option(4, "--files-per-task", min=1, help="utterances per Ray task"),
-    n_mels: int | None = typer.Option(None, "--n-mels", help="Mel bins (default 128)"),
-    n_fft: int | None = typer.Option(None, "--n-fft", help="FFT size (default 1024)"),
-    face_size: int | None = typer.Option(None, "--face-size", help="face crop side in pixels (default 112)"),
-    n_frames: int | None = typer.Option(None, "--n-frames", help="face frames K per utterance (default 8)"),
-    clip_seconds: float | None = typer.Option(None, "--clip-seconds", help="clip length, padded/cropped (default 3.0)"),
-    clip_policy: str | None = typer.Option(None, "--clip-policy", help="center | start: where long clips are cropped"),
-    face_detector: str | None = typer.Option(None, "--face-detector", help="haar | center"),
+    config: Path | None = typer.Option(None, "--config", help="take the features, cache_dir and this corpus' "
+                                       "importer options from an experiment file (as its sweep uses them); "
+                                       "options given here override it"),
+    feature_overrides: dict[str, Any] | None = None,
 ) -> None:
     """Import a corpus and compute log-Mel + face-crop features once (a second run decodes nothing)."""
     console = Console()
-    overrides = {k: v for k, v in dict(n_mels=n_mels, n_fft=n_fft, face_size=face_size, n_frames=n_frames,
-                                       clip_seconds=clip_seconds, clip_policy=clip_policy,
-                                       face_detector=face_detector).items() if v is not None}
+    base: dict[str, Any] = {}
+    if config is not None:
+        try:
+            experiment = load_config(config)
+        except ConfigError as exc:
+            _fail(console, str(exc))
+        base = experiment.features.model_dump()
+        if cache_dir is None and out is None:
+            cache_dir = experiment.cache_dir
+        if not option:
+            option = [f"{k}={yaml.safe_dump(v, default_flow_style=True).strip()}"
+                      for k, v in corpus_options(experiment, corpus, root).items()]
     try:
-        cfg = FeatureConfig(**overrides)
+        cfg = FeatureConfig(**{**base, **(feature_overrides or {})})
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "features"
@@ -71,6 +81,14 @@ def prepare(
     except (CorpusError, FaceDetectorError, FileExistsError) as exc:
         _fail(console, str(exc))
     console.print(summary_table(res, corpus, time.perf_counter() - start, cfg))
+
+
+def corpus_options(experiment: ExperimentConfig, importer: str, root: Path) -> dict[str, Any]:
+    """Importer options of the experiment's corpus read by ``importer`` from ``root`` ({} if none is)."""
+    for spec in experiment.corpora.values():
+        if spec.importer == importer and Path(spec.root).resolve() == Path(root).resolve():
+            return dict(spec.options)
+    return {}
 
 
 def parse_options(console: Console, items: list[str]) -> dict[str, Any]:
@@ -116,6 +134,9 @@ def summary_table(res: PrepareResult, corpus: str, seconds: float, cfg: FeatureC
     table.add_row("cache", f"{'hit (nothing decoded)' if res.cache_hit else 'miss (computed)'} in {seconds:.1f} s{rate}")
     table.add_row("out", str(res.out_dir))
     return table
+
+
+prepare = with_feature_options(prepare)
 
 
 def _reason_kind(reason: str) -> str:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import shlex
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-EXCLUDES = [".git", "data", "results", "**/__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", ".venv", ".gl"]
+# gitignore syntax, relative to the project: "/results" is the project's results/ only, not harness/results/
+EXCLUDES = [".git", "/data", "/results", "**/__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", ".venv", ".gl"]
 # A head that has just started answers this until its job agent is up: retried for AGENT_WAIT_S.
 _AGENT_NOT_READY = "No available agent to submit job"
 AGENT_WAIT_S = 90.0
@@ -64,3 +65,24 @@ def job_logs(address: str, job_id: str) -> str:
 
 def stop_job(address: str, job_id: str) -> bool:
     return bool(client(address).stop_job(job_id))
+
+
+def follow_logs(address: str, job_id: str, write: Callable[[str], None]) -> None:
+    """Stream the job's output to `write` as it comes, until the job ends (Ray's `tail_job_logs`).
+
+    The stream can close before its last chunk arrives (seen on a job that ends right after printing):
+    the rest of the job's full log, past what was streamed, is written afterwards."""
+    import asyncio
+
+    jobs = client(address)
+    streamed: list[str] = []
+
+    async def tail() -> None:
+        async for chunk in jobs.tail_job_logs(job_id):
+            streamed.append(chunk)
+            write(chunk)
+
+    asyncio.run(tail())
+    seen, full = "".join(streamed), jobs.get_job_logs(job_id)
+    if full.startswith(seen) and len(full) > len(seen):
+        write(full[len(seen):])

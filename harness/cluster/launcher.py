@@ -17,6 +17,7 @@ import yaml
 class LauncherCapacity:
     resources: dict[str, float]
     unknown_types: list[str] = field(default_factory=list)  # node types without declared resources
+    nodes: int = 0  # the head and every worker at max_workers (node-hours in `--plan`)
 
 
 def max_resources(path: str | Path) -> LauncherCapacity:
@@ -28,7 +29,11 @@ def max_resources(path: str | Path) -> LauncherCapacity:
     total: dict[str, float] = {}
     unknown: list[str] = []
 
+    nodes = 0
+
     def add(name: str, spec: dict, count: int) -> None:
+        nonlocal nodes
+        nodes += count
         resources = spec.get("resources") or {}
         if count and "CPU" not in resources:
             unknown.append(name)
@@ -47,4 +52,4 @@ def max_resources(path: str | Path) -> LauncherCapacity:
         add(name, spec, count)
     if not types:  # provider: local style (head_ip / worker_ips), resources detected by Ray
         unknown.append("all nodes (no available_node_types)")
-    return LauncherCapacity(total, unknown)
+    return LauncherCapacity(total, unknown, nodes)

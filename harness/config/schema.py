@@ -18,7 +18,7 @@ from fdan.config import FeatureConfig, ModelConfig, TrainConfig
 from fdan.corpora.synth.shift import check_clip_counts, check_shift
 from fdan.selection import RULES
 from harness.config.corpus_checks import importer_problem, label_problem
-from harness.config.errors import ConfigError, format_validation_error
+from harness.config.errors import ConfigError, did_you_mean, format_validation_error
 from harness.config.overrides import apply_overrides
 from harness.config.search_space import SearchSpace, param_name
 from harness.config.tracking import TrackingConfig
@@ -250,12 +250,14 @@ class ExperimentConfig(_Section):
         if self.pairs.within != "all":
             for i, name in enumerate(self.pairs.within):
                 if name not in known:
-                    raise _field_error(f"pairs.within.{i}", f"unknown corpus {name!r}; corpora: {sorted(known)}")
+                    raise _field_error(f"pairs.within.{i}", f"unknown corpus {name!r}; corpora: {sorted(known)}"
+                                       + did_you_mean(name, known))
         if self.pairs.cross != "all":
             for i, pair in enumerate(self.pairs.cross):
                 for side in ("source", "target"):
                     if getattr(pair, side) not in known:
-                        raise _field_error(f"pairs.cross.{i}.{side}", f"unknown corpus {getattr(pair, side)!r}; corpora: {sorted(known)}")
+                        raise _field_error(f"pairs.cross.{i}.{side}", f"unknown corpus {getattr(pair, side)!r}; corpora: {sorted(known)}"
+                                           + did_you_mean(getattr(pair, side), known))
                 if pair.source == pair.target:
                     raise _field_error(f"pairs.cross.{i}", "source and target are the same corpus; use pairs.within")
         if not self.pairs.within and not self.pairs.cross:
@@ -336,12 +338,12 @@ def validate_config(data: dict[str, Any], source: str = "config") -> ExperimentC
     try:
         cfg = ExperimentConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {format_validation_error(exc)}") from None
+        raise ConfigError(f"{source}: {format_validation_error(exc, ExperimentConfig)}") from None
     if cfg.smoke_test:
         try:
             cfg = cfg.with_smoke_test()
         except ValidationError as exc:
-            raise ConfigError(f"{source} (smoke_test): {format_validation_error(exc)}") from None
+            raise ConfigError(f"{source} (smoke_test): {format_validation_error(exc, ExperimentConfig)}") from None
     return cfg
 
 

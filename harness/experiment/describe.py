@@ -1,8 +1,11 @@
 """`--plan`: what a `sweep` or `train` would run, and how much of it the cluster runs at once; runs nothing.
 
-The experiment is resolved into the same `harness.experiment.plan.ExperimentPlan` the run uses, from
-the feature caches already prepared: a pair whose corpora are prepared is expanded exactly; otherwise
-its folds are reported as unknown until prepared (with the reason: root missing, or not prepared yet).
+The experiment is resolved into the same `harness.experiment.plan.ExperimentPlan` the run uses: a pair
+whose corpora are prepared is expanded exactly from their feature caches; otherwise its corpora with a root
+but no cache are counted from their importer's scan (`harness.experiment.plan_scan`, exact but for files
+that will fail to decode); otherwise its folds are reported as unknown until prepared (with the reason: root
+missing, or not prepared yet), and the total is marked as a lower bound. `--estimate-from RESULTS_DIR` adds
+wall time, worker-hours and node-hours (`harness.experiment.plan_estimate`).
 Concurrency: how many trials fit at once into the cluster's resources now (the local machine, or the
 joined cluster's present resources) and at its configured maximum (a launcher config's node types at
 their `max_workers`, `--cluster cluster.yaml`), and how many units share them side by side
@@ -20,6 +23,8 @@ from harness.cluster.resources import trial_demand, trials_fit, wants_gpu
 from harness.config import ExperimentConfig
 from harness.experiment.lanes import unit_lanes
 from harness.experiment.plan import ExperimentPlan, corpora_used, resolve_plan
+from harness.experiment.plan_estimate import describe_estimate, estimate, trial_times
+from harness.experiment.plan_scan import scanned_manifest
 
 
 def _cache(cfg: ExperimentConfig, name: str) -> tuple[Path | None, str]:
@@ -50,6 +55,9 @@ def plan_from_caches(cfg: ExperimentConfig) -> ExperimentPlan:
     found = {name: _cache(cfg, name) for name in corpora_used(cfg)}
     caches = {name: directory for name, (directory, _) in found.items()}
     manifests = {name: FeatureSet.open(d).manifest for name, d in caches.items() if d is not None}
+    # not prepared, but the root is there: its importer's scan gives the folds (harness.experiment.plan_scan)
+    manifests.update({name: m for name in caches if name not in manifests
+                      and (m := scanned_manifest(cfg, name)) is not None})
     return resolve_plan(cfg, caches, manifests, notes={name: why for name, (_, why) in found.items() if why})
 
 
@@ -65,7 +73,7 @@ def _fmt(resources: dict[str, float]) -> str:
 
 
 def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], where: str,
-                  cluster_yaml: Path | None = None) -> str:
+                  cluster_yaml: Path | None = None, estimate_from: Path | None = None) -> str:
     """The plan as text: units per pair, trials per unit, resources per trial, concurrency now / at most."""
     from harness.tuning.tuner import expected_trials  # lazy: Ray Tune, which --plan does not otherwise import
 
@@ -98,9 +106,12 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
                  f"worker(s) of {res.cpus_per_worker:g} CPU" + (f" / {res.gpus_per_worker:g} GPU" if res.use_gpu != "never" else "")
                  + f" (use_gpu: {res.use_gpu})")
     capacities = [(f"now ({where})", now, [])]
+    nodes = None
     if cluster_yaml is not None:
         cap = max_resources(cluster_yaml)
         capacities.append((f"at most ({cluster_yaml})", cap.resources, cap.unknown_types))
+        nodes = cap.nodes
+    at_once_seen = 1
     for label, resources, unknown_types in capacities:
         gpu = wants_gpu(cfg, resources)
         fits = trials_fit(cfg, resources, gpu)
@@ -118,6 +129,12 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
         if unknown_types:
             line += f"; node types without declared resources, not counted: {', '.join(unknown_types)}"
         lines.append(line)
+        at_once_seen = max(1, at_once)  # the estimate uses the last capacity: the cluster's maximum when given
     lines.append(f"units side by side: resources.concurrent_units = {res.concurrent_units} (auto: one unit per trial "
                  "slot; each unit's share of the slots caps its trials at once)")
+    if estimate_from is not None:
+        times = trial_times(estimate_from)
+        n_trials = (sum(known) + unknown * variants) * trials
+        est = estimate(times, n_trials, cfg.train.epochs, at_once_seen, res.workers_per_trial, nodes)
+        lines.append(describe_estimate(times, est, str(estimate_from), low=bool(unknown)))
     return "\n".join(lines)

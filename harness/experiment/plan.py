@@ -2,8 +2,9 @@
 the variants each unit runs under. `fdan-bench sweep/train --plan` (`harness.experiment.describe`) and
 the run (`harness.experiment.run`) both read this object; neither derives pairs or units on its own.
 
-Units need each corpus' speakers (folds) and labels, known only from its prepared feature cache: a pair
-whose corpora have no cache yet (only `--plan` meets that) has `units` None and says why.
+Units need each corpus' speakers (folds) and labels, known from its prepared feature cache's manifest (or,
+for `--plan` only, from its importer's scan: `harness.experiment.plan_scan`): a pair with a corpus that has
+neither (only `--plan` meets that) has `units` None and says why.
 """
 from __future__ import annotations
 
@@ -64,16 +65,19 @@ def corpora_used(cfg: ExperimentConfig) -> list[str]:
 def resolve_plan(cfg: ExperimentConfig, caches: dict[str, Path | None], manifests: dict[str, pd.DataFrame],
                  notes: dict[str, str] | None = None) -> ExperimentPlan:
     """The plan of `cfg` given each corpus' cache (None: not prepared; `notes[name]` says why) and the
-    manifests of the prepared ones."""
+    manifests of the prepared ones (and, for `--plan`, the scanned manifests of unprepared ones)."""
     notes = notes or {}
     pairs = []
     for source, target in pair_list(cfg):
-        missing = [notes.get(n, f"{n}: not prepared yet") for n in dict.fromkeys((source, target)) if caches.get(n) is None]
+        names = list(dict.fromkeys((source, target)))
+        missing = [notes.get(n, f"{n}: not prepared yet") for n in names if caches.get(n) is None and n not in manifests]
         if missing:
             pairs.append(PairUnits(source, target, None, "; ".join(missing)))
             continue
+        scanned = [n for n in names if caches.get(n) is None]
+        note = f"counted from a scan of {', '.join(scanned)} (not prepared yet)" if scanned else ""
         try:
-            pairs.append(PairUnits(source, target, tuple(expand_pair(cfg, source, target, manifests))))
+            pairs.append(PairUnits(source, target, tuple(expand_pair(cfg, source, target, manifests)), note))
         except PairError as exc:
             pairs.append(PairUnits(source, target, (), f"cannot run: {exc}", exc))
     return ExperimentPlan(cfg, tuple(corpora_used(cfg)), dict(caches), tuple(pairs), tuple(expand_variants(cfg)))

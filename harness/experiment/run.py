@@ -9,6 +9,7 @@ crashed sweep. Units with errored trials are reported at the end (`SweepFailed`)
 """
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -20,15 +21,18 @@ from harness.cluster.launcher import max_resources
 from harness.cluster.local import joined, ray_cluster
 from harness.cluster.preflight import PreflightError, alive_nodes, preflight
 from harness.cluster.resources import plan_resources, request_capacity
+from harness.cluster.weights import missing_weights, required_weights
 from harness.config import ExperimentConfig, dump_config
+from harness.config.variants import expand_variants
 from harness.errors import SweepError, SweepFailed
 from harness.experiment.corpora import check_roots, prepare_corpora, prepare_token_caches
 from harness.experiment.lanes import run_side_by_side, unit_lanes
 from harness.experiment.plan import corpora_used, resolve_plan
+from harness.experiment.progress import RunProgress
 from harness.experiment.state import UNITS_DIR, check_results_dir, read_unit, write_state, write_unit
 from harness.results.io import write_results
 from harness.results.predictions import write_predictions
-from harness.tuning.tuner import experiment_storage
+from harness.tuning.tuner import expected_trials, experiment_storage
 from harness.tuning.unit import run_unit
 
 
@@ -65,8 +69,12 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
     Raises SweepFailed after the last unit when some unit had errored trials (the others are recorded).
     """
 
+    started_at = time.time()  # env.json: the start-up before the first trial, for `--plan --estimate-from`
     resuming = check_results_dir(cfg, resume)
     check_roots(cfg, corpora_used(cfg))
+    needs = [(v.model.weights, v.model.backbone) for _, v in expand_variants(cfg)]  # ImageNet files, here and on every node
+    if (missing := missing_weights(needs)) is not None:
+        raise SweepError(missing)
     results = cfg.results_dir.resolve()
     with ray_cluster(cfg, address) as cluster:
         elastic = None
@@ -77,8 +85,9 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
             request_capacity(cfg, plan)
         log(f"Ray cluster: {cluster.get('CPU', 0):g} CPU, {cluster.get('GPU', 0):g} GPU; per trial "
             f"{plan.num_workers} {'GPU' if plan.use_gpu else 'CPU'} worker(s), up to {plan.max_concurrent_trials} at once")
-        check_nodes(cfg, address, {f"corpus {n} root": str(cfg.corpora[n].root.resolve()) for n in corpora_used(cfg)
-                                   if cfg.corpora[n].root.exists()}, log)
+        check_nodes(cfg, address, {**{f"corpus {n} root": str(cfg.corpora[n].root.resolve()) for n in corpora_used(cfg)
+                                      if cfg.corpora[n].root.exists()},
+                                   **{k: v for need in needs for k, v in required_weights(*need).items()}}, log)
         dirs = prepare_corpora(cfg, corpora_used(cfg), log)
         check_nodes(cfg, address, {f"corpus {n} feature cache": str(d) for n, d in dirs.items()}, log)
         experiment = resolve_plan(cfg, dict(dirs), {name: open_feature_set(FeatureSet, name, d).manifest
@@ -100,7 +109,7 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
                 trials=pd.DataFrame([t for s in summaries for t in s["trials"]]),
                 confusions=[c for s in summaries for c in s["confusions"]],
                 config=dump_config(cfg),
-                cluster_resources={**cluster, "plan": plan.as_dict()},
+                cluster_resources={**cluster, "plan": plan.as_dict(), "run_started_at": started_at},
             )
             predictions = [p for s in summaries for p in s.get("predictions", [])]
             if predictions:
@@ -122,10 +131,12 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
             unpublished[0] = False
 
         failed: list[str] = []
+        progress = RunProgress(len(units), expected_trials(cfg, search))  # one overall line (harness.experiment.progress)
         for unit in units:
             if kept.get(unit.key) is not None:
                 log(f"{tag(unit)}: finished earlier, kept")
                 summaries[unit.key] = kept[unit.key]
+                progress.kept(len(kept[unit.key].get("trials", [])))
         todo = [unit for unit in units if unit.key not in summaries]
         lanes = unit_lanes(cfg.resources.concurrent_units, plan.max_concurrent_trials, len(todo))
         if todo:
@@ -146,6 +157,9 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
                 failed.append(f"{tag(unit)}: {summary['failed']}")
             elif not summary.get("failed"):
                 log(f"{tag(unit)}: finished")
+            if unit.key not in summaries:
+                progress.finished(len(summary.get("trials", [])))
+                log(progress.line())
             summaries[unit.key] = summary
             unpublished[0] = True
             publish_all()

@@ -25,8 +25,10 @@ import yaml
 
 from harness.results.atomic import atomic_write, write_json, write_yaml
 from harness.results.columns import METRICS_COLUMNS, TRIALS_COLUMNS, validate_columns, validate_confusions
+from harness.results.envinfo import collect_env  # torch only inside collect_env (GPU info)
 from harness.results.errors import ResultsError
 from harness.results.jsonable import to_jsonable
+from harness.results.paths import relative_to_results
 
 @dataclass
 class Results:
@@ -80,14 +82,13 @@ def write_results(
     Nothing is written when validation fails, so a bad call leaves no half-written directory behind.
     ``leaderboard.md`` and ``plots/`` are rendered from these files by ``harness.report.render``.
     """
-    # imported here: torch (for GPU info) is slow to import, and loading results never needs it
-    from harness.results.envinfo import collect_env
-
     validate_columns(metrics, METRICS_COLUMNS, "metrics")
     validate_columns(trials, TRIALS_COLUMNS, "trials")
     validate_confusions(confusions)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if "checkpoint_path" in trials:  # relative to the directory: results stay usable after a move
+        trials = trials.assign(checkpoint_path=trials["checkpoint_path"].map(lambda p: relative_to_results(p, out)))
     for name, df in (("metrics", metrics), ("trials", trials)):
         table = _storable(df.reset_index(drop=True))
         atomic_write(out / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp, index=False))

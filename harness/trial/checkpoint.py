@@ -10,6 +10,7 @@ tensors, dicts, lists, tuples, str, int, float, bool, None. Keys:
     epoch, step  the last finished epoch and optimizer step
     best_score, best_epoch   the selection's best so far (fdan.training.selection)
     labels       the unit's label space (list of str)   model_config  the model section (plain JSON data)
+    feature_config  the FeatureConfig that made the inputs (plain data; `fdan-bench export` needs it)
     rng          {"torch": CPU generator state, "cuda": [per-device states]} (uint8 tensors): a resumed
                  trial draws the same dropout masks as an uninterrupted one
 
@@ -52,13 +53,15 @@ def safe_types(state: Any) -> Any:
 
 
 def save_checkpoint(path: str | Path, state: ResumeState, *, labels: list[str], model_config: dict[str, Any],
-                    amp: str = "off") -> None:
+                    amp: str = "off", feature_config: dict[str, Any] | None = None) -> None:
     """Write a checkpoint; everything in it loads again with ``weights_only=True`` (checked by the tests).
-    ``amp``: the run's ``train.amp``, which the held-out test evaluates under (fdan.training.numerics)."""
+    ``amp``: the run's ``train.amp``, which the held-out test evaluates under (fdan.training.numerics);
+    ``feature_config``: the FeatureConfig (plain data) that made the inputs, for `fdan-bench export`."""
     torch.save({"model": state.model, "optimizer": safe_types(state.optimizer), "scheduler": safe_types(state.scheduler),
                 "epoch": int(state.epoch), "step": int(state.step), "labels": [str(label) for label in labels],
                 "model_config": to_jsonable(model_config), "rng": state.rng, "best_score": float(state.best_score),
-                "best_epoch": None if state.best_epoch is None else int(state.best_epoch), "amp": str(amp)}, str(path))
+                "best_epoch": None if state.best_epoch is None else int(state.best_epoch), "amp": str(amp),
+                "feature_config": None if feature_config is None else to_jsonable(feature_config)}, str(path))
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

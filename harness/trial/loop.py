@@ -151,7 +151,8 @@ def run_epochs(spec: TrialSpec, backend: Backend) -> None:
             written = None
             if backend.rank == 0:
                 save_checkpoint(os.path.join(tmp, CHECKPOINT_FILE), end.resume_state(), labels=labels,
-                                model_config=model_cfg.model_dump(mode="json"), amp=train_cfg.amp)
+                                model_config=model_cfg.model_dump(mode="json"), amp=train_cfg.amp,
+                                feature_config=None if spec.features is None else spec.features.model_dump(mode="json"))
                 written = tmp
             backend.report(metrics, written, end.improved)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fdan.config import ModelConfig, TrainConfig
+from fdan.config import FeatureConfig, ModelConfig, TrainConfig
 from fdan.training.selection import Selection
 from harness.cluster.resources import ResourcePlan
 from harness.config.dotted import with_values
@@ -56,6 +56,7 @@ class TrialSpec:
     space: SearchSpace = field(default_factory=dict)
     rules: tuple[str, ...] = ()  # cross-corpus selection rules recorded per epoch (harness.trial.selection_epoch)
     rule_metric: str = "fused_uar"  # <head>_<metric> the labelled rules (source_val, target_oracle) read
+    features: FeatureConfig | None = None  # what made the inputs: saved into each checkpoint, for `fdan-bench export`
 
     @property
     def selection(self) -> Selection:

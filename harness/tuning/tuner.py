@@ -46,7 +46,8 @@ def trial_spec(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], pla
                      selection_key=unit_selection_key(cfg, unit), rules=tuple(scored_rules(cfg, unit)),
                      rule_metric=f"{cfg.protocol.selection_head}_{cfg.protocol.selection_metric}", plan=plan, executor=choose_executor(cfg.model, plan),
                      storage_path=storage.path, storage_filesystem=storage.filesystem,
-                     max_failures=cfg.resources.max_failures, space=dict(cfg.search.space) if searching else {})
+                     max_failures=cfg.resources.max_failures, space=dict(cfg.search.space) if searching else {},
+                     features=cfg.features)  # into each checkpoint, for export
 
 
 def experiment_storage(cfg: ExperimentConfig) -> Storage:

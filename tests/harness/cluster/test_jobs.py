@@ -1,6 +1,7 @@
 """Ray Jobs against a real loopback head with its dashboard on 127.0.0.1: submit, status, logs, stop."""
 from __future__ import annotations
 
+import shlex
 import time
 
 import pytest
@@ -74,3 +75,18 @@ def test_stop_a_running_job(head):
 def test_unreachable_address_is_a_clear_error():
     result = run_cli("jobs", "status", "raysubmit_x", "--address", "http://127.0.0.1:1")
     assert result.exit_code == 2 and "error:" in result.output
+
+
+def test_logs_follow_streams_until_the_job_ends_and_status_shows_progress(head):
+    from harness.cluster.jobs import client
+
+    script = ("import time\nfor i in range(3):\n    print(f'progress: {i + 1}/3 units, 0/0 trials, elapsed 0 s, ETA 0 s', "
+              "flush=True)\n    time.sleep(1)\n")
+    job_id = client(head.dashboard_url).submit_job(entrypoint=f"python -c {shlex.quote(script)}")
+    wait_status(head.dashboard_url, job_id, {"RUNNING", *TERMINAL})
+    followed = run_cli("jobs", "logs", job_id, "--address", head.dashboard_url, "--follow")
+    lines = [line for line in followed.output.splitlines() if line.startswith("progress: ")]  # not the echoed command
+    assert followed.exit_code == 0 and [line.split(" units")[0] for line in lines] == [f"progress: {i}/3" for i in (1, 2, 3)]
+    assert wait_status(head.dashboard_url, job_id, TERMINAL) == "SUCCEEDED"  # --follow returned: the job ended
+    status = run_cli("jobs", "status", job_id, "--address", head.dashboard_url)
+    assert status.output.splitlines() == ["SUCCEEDED", "progress: 3/3 units, 0/0 trials, elapsed 0 s, ETA 0 s"]

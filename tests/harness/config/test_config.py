@@ -135,3 +135,19 @@ def test_missing_real_corpus_names_root_and_hint(tmp_path):
     with pytest.raises(CorpusMissing) as info:
         check_roots(cfg, ["savee"])
     assert str(tmp_path / "SAVEE") in str(info.value) and "AudioVisualClip" in str(info.value)
+
+
+def test_unknown_names_get_did_you_mean_suggestions():
+    """Misspelt fields (any section, inside dict entries too), corpus names and importer names."""
+    from harness.config import ConfigError, load_config
+
+    cases = {"train.epoch=3": "train.epoch: unknown field; did you mean 'epochs'?",
+             "corpora.synth-studio.synth.seeds=1": "did you mean 'seed'?",
+             "pairs.within=[synth-studoi]": "did you mean 'synth-studio'?",
+             "corpora.synth-studio.importer=synht": "did you mean 'synth'?",
+             "train.zzz=1": "train.zzz: unknown field"}
+    for override, expected in cases.items():
+        with pytest.raises(ConfigError) as info:
+            load_config(Path(__file__).resolve().parents[3] / "experiments" / "quickstart.yaml", [override])
+        assert expected in str(info.value)
+    assert "did you mean" not in str(info.value)  # nothing close: no guess

@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[3]
 def test_baselines_sweep_writes_rows_per_method_and_paired_tests(tmp_path: Path):
     out = tmp_path / "results"
     synth = "{corpus: %s, seed: %d, speakers: 3, clips_per_emotion: 1, conditions: {duration_s: [1.0, 1.2]}}"
-    res = run_cli(
-        "sweep", str(REPO / "experiments" / "baselines.yaml"), "--smoke-test",
+    args = [
+        str(REPO / "experiments" / "baselines.yaml"), "--smoke-test",
         "--set", f"output_dir={out}", "--set", f"cache_dir={tmp_path / 'cache'}",
         "--set", f"corpora.synth-studio.root={tmp_path / 'studio'}",
         "--set", f"corpora.synth-street.root={tmp_path / 'street'}",
@@ -32,11 +32,15 @@ def test_baselines_sweep_writes_rows_per_method_and_paired_tests(tmp_path: Path)
         "--set", "variants=[{train.method: fdan}, {train.method: dann}, "
                  "{train.method: source_only, model.modalities: [audio]}]",
         "--set", "resources.num_cpus=2", "--set", "search.num_samples=1", "--set", "pairs.within=[]",
-    )
+    ]
+    res = run_cli("sweep", *args)
     assert res.exit_code == 0, res.output
     results = out / "baselines"
     trials = load_results(results).trials
     chosen = trials[trials["selected"]]
+    plan = run_cli("sweep", *args, "--plan")  # --plan counts what the run did (corpora now prepared)
+    units = trials.groupby(["pair", "fold", "variant"]).ngroups
+    assert f"total: {units} unit(s) = {len(trials)} trial(s)" in plan.output, plan.output
     cross = "synth-studio→synth-street"
     assert sorted(zip(chosen["pair"], chosen["variant"], chosen["method"], chosen["modalities"])) == sorted([
         (cross, "fdan", "fdan", "audio+face"), (cross, "dann", "dann", "audio+face"),

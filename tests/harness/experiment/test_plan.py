@@ -84,3 +84,23 @@ def test_plan_counts_variants_and_enumerated_grids(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "2 pair(s), 4 trial(s) per unit, 8 variants" in result.output
     assert "at least 16 unit(s) = 64 trial(s)" in result.output
+
+
+def test_unprepared_corpus_with_a_root_is_counted_exactly_from_its_scan(tmp_path):
+    """The importer's scan gives the folds before anything is decoded; preparing does not change the count."""
+    from fdan.corpora.synth import generate
+
+    root = generate(tmp_path / "studio", speakers=3, clips_per_emotion=1, workers=1, duration_s=(0.6, 0.7))
+    cfg = validate_config({
+        "name": "p", "cache_dir": str(tmp_path / "cache"),
+        "corpora": {"s": {"importer": "synth", "root": str(root)}},
+        "pairs": {"within": ["s"]},
+        "features": {"n_mels": 16, "n_fft": 512, "face_size": 32, "n_frames": 2, "clip_seconds": 0.5},
+        "search": {"num_samples": 4, "space": {"train.lr": {"type": "loguniform", "low": 1e-4, "high": 1e-2}}},
+    })
+    before = describe_plan(cfg, True, {"CPU": 2.0, "GPU": 0.0}, "test")
+    assert "  s: 3 unit(s) (counted from a scan of s (not prepared yet))" in before
+    assert "total: 3 unit(s) = 12 trial(s)" in before and "at least" not in before
+    prepare_corpora(cfg, ["s"], log=lambda s: None, use_ray=False)
+    after = describe_plan(cfg, True, {"CPU": 2.0, "GPU": 0.0}, "test")
+    assert "  s: 3 unit(s)\n" in after and "total: 3 unit(s) = 12 trial(s)" in after
