@@ -6,6 +6,9 @@ TEST_HASH := $(shell sha256sum requirements-test.txt | cut -c1-12)
 VENV ?= $(HOME)/.cache/fdan-bench/venv-$(LOCK_HASH)
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# Test files run on 2 processes (pytest-xdist, whole files per process): the Ray tests spend much of their time
+# waiting on process start-ups, so two at a time nearly halve the suite on 2 cores. PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 2
 
 .PHONY: install test quickstart bench gpu-check clean-venv
 
@@ -25,7 +28,7 @@ install: $(VENV)/.test-deps-$(TEST_HASH)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 quickstart: install
 	$(BIN)/fdan-bench sweep experiments/quickstart.yaml --resume
