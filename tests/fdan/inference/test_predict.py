@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from fdan.config import FeatureConfig
-from fdan.corpora.synth import generate
+from fdan.corpora.synth.generate import generate
 from fdan.inference.media import find_media
 from fdan.inference.model_file import LoadedModel, build_media_model
 from fdan.inference.predict import predict_media

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from fdan.config import FeatureConfig
-from fdan.corpora.synth import generate
+from fdan.corpora.synth.generate import generate
 from fdan.features.cache_name import cache_dir_for
 from harness.cli.feature_options import option_name
 from harness.cli.prepare import prepare

@@ -53,9 +53,10 @@ def test_baselines_sweep_writes_rows_per_method_and_paired_tests(tmp_path: Path)
         assert set(rows["head"]) == heads and len(rows) == len(heads) * n_test and rows["utterance_id"].nunique() == n_test
         probs = rows[[c for c in rows.columns if c.startswith("prob_")]].dropna(axis=1)
         assert ((probs.sum(axis=1) - 1).abs() < 1e-4).all()
-    # 2 trial slots (num_cpus 2, 1 CPU a trial), resources.concurrent_units: auto -> two units side by side
-    spans = sorted(zip(trials["started_at"], trials["ended_at"], trials["variant"]))
-    assert any(a_end > b_start and a_var != b_var for (_, a_end, a_var), (b_start, _, b_var) in zip(spans, spans[1:]))
+    # 2 trial slots (num_cpus 2, 1 CPU a trial), resources.concurrent_units: auto -> two units side by side. Whether
+    # their one-epoch trials overlap in time depends on the machine's load (seen not to under a parallel suite);
+    # the lanes themselves are tested in tests/harness/experiment/test_sweep_units.py.
+    assert "3 unit(s) to run, 2 at once" in " ".join(res.output.split()), res.output
     board = re.sub(" +", " ", (results / "leaderboard.md").read_text())  # to_markdown pads cells
     assert "| dann |" in board and "| fdan |" in board
     # protocol.cross_selection [dev, source_val, snd, entropy, target_oracle]: DEV selects, every rule is recorded

@@ -88,7 +88,7 @@ def test_plan_counts_variants_and_enumerated_grids(tmp_path, monkeypatch):
 
 def test_unprepared_corpus_with_a_root_is_counted_exactly_from_its_scan(tmp_path):
     """The importer's scan gives the folds before anything is decoded; preparing does not change the count."""
-    from fdan.corpora.synth import generate
+    from fdan.corpora.synth.generate import generate
 
     root = generate(tmp_path / "studio", speakers=3, clips_per_emotion=1, workers=1, duration_s=(0.6, 0.7))
     cfg = validate_config({
