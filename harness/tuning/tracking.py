@@ -66,8 +66,8 @@ def tracking_callbacks(cfg: ExperimentConfig, unit: WorkUnit) -> list[Any]:
         from ray.air.integrations.wandb import WandbLoggerCallback
 
         wandb = cfg.tracking.wandb
-        directory = Path(cfg.results_dir / WANDB_DIR).resolve()
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = Path(cfg.results_dir).resolve()  # W&B writes its runs into <dir>/wandb/
+        (directory / WANDB_DIR).mkdir(parents=True, exist_ok=True)
         if wandb.mode == "offline":
             # Ray checks for an API key in the driver unless WANDB_MODE says offline; the runs themselves
             # (in Ray's logging actors) get mode="offline" from the init arguments below

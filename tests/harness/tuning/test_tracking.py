@@ -10,6 +10,7 @@ from harness.tuning.work_unit import WorkUnit
 from harness.tuning.tracking import mlflow_uri, tracking_callbacks
 
 from ..experiment_data import base_config, deep_set
+from .wandb_records import run_summary
 
 UNIT = WorkUnit("studio", "studio", 1, ("anger", "sadness"), (0,), (1,), (2,))
 
@@ -34,11 +35,11 @@ def test_unknown_tracking_field_is_refused(tmp_path):
         config(tmp_path, tracking__mlflow__uri="x")
 
 
-def test_wandb_without_the_package_says_how_to_install(tmp_path):
-    if importlib.util.find_spec("wandb") is not None:
-        pytest.skip("wandb is installed here: the missing-package message cannot be seen")
+def test_wandb_without_the_package_says_how_to_install(tmp_path, monkeypatch):
     from harness.config.errors import ConfigError
 
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "wandb" else real_find_spec(name, *a))
     with pytest.raises(ConfigError, match=r"tracking.wandb.enabled.*pip install wandb"):
         config(tmp_path, tracking__wandb__enabled=True)
 
@@ -77,3 +78,41 @@ def test_mlflow_logs_params_metrics_and_unit_to_a_local_store(tmp_path):
         history = client.get_metric_history(run.info.run_id, "val_fused_uar")
         assert [(m.step, round(m.value, 6)) for m in history] == [(1, 0.2), (2, 0.3), (3, 0.4)]
         assert [m.value for m in client.get_metric_history(run.info.run_id, "train_loss")] == [2.0, 1.0, 0.0]
+
+
+@pytest.mark.slow
+def test_wandb_offline_logs_every_trial_without_a_network(tmp_path, monkeypatch):
+    """A real Tune run with the callback the sweep builds, in W&B's default offline mode, with no API key and
+    W&B's server pointed at a closed local port: one offline run per trial under <results>/wandb/, carrying the
+    trial's parameters, the unit's group and tags and every epoch's metrics, read back from W&B's run files."""
+    pytest.importorskip("wandb", reason="wandb is a test requirement (requirements-test.txt)")
+    from ray import tune
+
+    from harness.cluster.local import local_ray
+
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")  # any network use would fail loudly
+    monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "wandb-config"))
+    cfg = config(tmp_path, tracking__wandb__enabled=True)
+    (callback,) = tracking_callbacks(cfg, UNIT)
+
+    def trainable(params):
+        for epoch in range(3):
+            tune.report({"epoch": epoch, "val_fused_uar": 0.2 + 0.1 * epoch, "train_loss": 2.0 - epoch})
+
+    with local_ray(1):
+        tuner = tune.Tuner(trainable, param_space={"train.lr": tune.grid_search([1e-3, 1e-2]), "model.attn_heads": 2},
+                           run_config=tune.RunConfig(name="wandb", storage_path=str(tmp_path / "ray"), callbacks=[callback]))
+        assert not tuner.fit().errors
+
+    files = sorted((tmp_path / "results" / "hostile" / "wandb").glob("offline-run-*/run-*.wandb"))
+    assert len(files) == 2, files
+    runs = {float(r["config"]["train.lr"]): r for r in map(run_summary, files)}
+    assert set(runs) == {1e-3, 1e-2}
+    for run in runs.values():
+        assert run["project"] == "hostile" and run["group"] == UNIT.key
+        assert {"unit=studio__fold1", "fold=1", "pair=studio", "experiment=hostile"} <= set(run["tags"])
+        assert run["config"]["model.attn_heads"] == "2"
+        assert [(h["_step"], round(float(h["val_fused_uar"]), 6), float(h["train_loss"])) for h in run["history"]] == \
+            [("1", 0.2, 2.0), ("2", 0.3, 1.0), ("3", 0.4, 0.0)]
+        assert run["exit_code"] == 0
