@@ -82,7 +82,7 @@ def run_side_by_side(items: Sequence[Item], lanes: list[int], work: Callable[[It
             new = resize(list(widths), len(waiting))
             if len(new) >= len(widths):  # lanes are never removed, only closed (width 0)
                 widths[:] = new
-            resized_at, freed = time.monotonic(), True  # the first look before the first unit: nodes may have joined since the plan
+            resized_at, freed = time.monotonic(), False
         busy = {lane for _, lane, _ in running.values()}
         for lane in range(len(widths)):
             if not waiting or stop_requested():

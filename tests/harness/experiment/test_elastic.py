@@ -56,6 +56,13 @@ def test_lanes_open_when_the_hook_reports_more_slots_and_live_trials_stay_within
     assert looks[0] == ([1], 7)  # asked before the first unit started
 
 
+def test_the_hook_is_asked_before_the_first_unit_and_when_a_lane_frees_while_units_wait():
+    looks = []
+    run_side_by_side(list(range(3)), [1], Spans(0.2).work, lambda i, r: None,
+                     lambda widths, waiting: looks.append(waiting) or widths, resize_every_s=100)
+    assert looks == [3, 2, 1]
+
+
 def test_shrinking_starts_no_unit_until_the_running_ones_fit():
     units = Spans(0.3)
 
