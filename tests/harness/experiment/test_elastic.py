@@ -67,12 +67,13 @@ def test_shrinking_starts_no_unit_until_the_running_ones_fit():
     units = Spans(0.3)
 
     def resize(widths, waiting):
-        return [1, 0, 0] if len(units.spans) >= 3 else widths  # one slot left once the first three ended
+        return [1, 0, 0] if units.spans else widths  # one slot left from the first unit's end on
 
     run_side_by_side(list(range(6)), [1, 1, 1], units.work, lambda i, r: None, resize, resize_every_s=0.01)
-    assert units.most_at_once(range(3)) == 3
+    assert units.most_at_once(range(3)) == 3 and len(units.spans) == 6
     later = sorted(units.spans[i] for i in range(3, 6))
-    assert len(units.spans) == 6 and all(a[1] <= b[0] for a, b in zip(later, later[1:]))  # one at a time
+    assert later[0][0] >= max(units.spans[i][1] for i in range(3))  # none while the first three still ran
+    assert all(a[1] <= b[0] for a, b in zip(later, later[1:]))  # then one at a time
 
 
 def test_cluster_lanes_recount_slots_with_the_start_layout():
