@@ -124,6 +124,13 @@ def ray_cluster(cfg: ExperimentConfig, address: str | None = None) -> Iterator[d
             ray.shutdown()
 
 
+def present_resources() -> dict[str, float]:
+    """The resources of the connected cluster's alive nodes now (they change as nodes join and leave)."""
+    import ray
+
+    return {k: float(v) for k, v in ray.cluster_resources().items()}
+
+
 def joined(address: str | None, cfg: ExperimentConfig | None = None) -> bool:
     """True when the run joins an existing cluster (its resources may grow and shrink while it runs)."""
     return bool(address or (cfg is not None and cfg.ray.address))

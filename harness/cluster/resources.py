@@ -90,13 +90,23 @@ def _elastic_plan(cfg: ExperimentConfig, now: dict[str, float], capacity: dict[s
     a trial that does not fit yet stays pending, and its demand is what makes the autoscaler add a node.
     """
     res = cfg.resources
-    sizing = {k: max(float(now.get(k, 0.0)), float(capacity.get(k, 0.0))) for k in set(now) | set(capacity)}
-    use_gpu = wants_gpu(cfg, sizing)
-    fits = max(1, trials_fit(cfg, sizing, use_gpu))
-    concurrent = min(cfg.search.max_concurrent_trials or fits, fits)
+    use_gpu = wants_gpu(cfg, _larger(now, capacity))
+    concurrent = elastic_slots(cfg, use_gpu, now, capacity)
     threads = res.torch_threads or max(1, int(res.cpus_per_worker))
     return ResourcePlan(use_gpu, res.workers_per_trial, res.cpus_per_worker,
                         res.gpus_per_worker if use_gpu else 0.0, res.cpus_per_trial_driver, concurrent, threads)
+
+
+def _larger(now: dict[str, float], capacity: dict[str, float]) -> dict[str, float]:
+    return {k: max(float(now.get(k, 0.0)), float(capacity.get(k, 0.0))) for k in set(now) | set(capacity)}
+
+
+def elastic_slots(cfg: ExperimentConfig, use_gpu: bool, now: dict[str, float], capacity: dict[str, float]) -> int:
+    """Trials at once on a joined cluster with resources `now` and launcher maximum `capacity` ({} = unknown):
+    what fits into the larger of the two, at least 1 (it waits for a node), at most `search.max_concurrent_trials`.
+    Also re-counted while a run goes on (`harness.experiment.elastic`), with the layout chosen at its start."""
+    fits = max(1, trials_fit(cfg, _larger(now, capacity), use_gpu))
+    return min(cfg.search.max_concurrent_trials or fits, fits)
 
 
 def request_capacity(cfg: ExperimentConfig, plan: ResourcePlan) -> list[dict[str, float]]:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from fdan.features.featureset import FeatureSet
 from harness.cluster.launcher import max_resources
-from harness.cluster.local import joined, ray_cluster
+from harness.cluster.local import joined, present_resources, ray_cluster
 from harness.cluster.preflight import PreflightError, alive_nodes, preflight
 from harness.cluster.resources import plan_resources, request_capacity
 from harness.cluster.weights import missing_weights, required_weights
@@ -26,6 +26,7 @@ from harness.config import ExperimentConfig, dump_config
 from harness.config.variants import expand_variants
 from harness.errors import SweepError, SweepFailed
 from harness.experiment.corpora import check_roots, prepare_corpora, prepare_token_caches
+from harness.experiment.elastic import ClusterLanes
 from harness.experiment.lanes import run_side_by_side, unit_lanes
 from harness.experiment.plan import corpora_used, resolve_plan
 from harness.experiment.progress import RunProgress
@@ -64,7 +65,8 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
 
     On a joined cluster the trials are sized elastically (`harness.cluster.resources`): by its present
     resources and, when given, the maximum of its launcher config `cluster_yaml`; their demand is
-    requested from the autoscaler, and nodes that join later take the pending trials.
+    requested from the autoscaler, and nodes that join later take the pending trials. While it runs, the
+    units side by side follow the cluster's size (`harness.experiment.elastic`): a node that joins opens lanes.
 
     Raises SweepFailed after the last unit when some unit had errored trials (the others are recorded).
     """
@@ -143,6 +145,11 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
             log(f"{len(todo)} unit(s) to run, {len(lanes)} at once (resources.concurrent_units: "
                 f"{cfg.resources.concurrent_units}), trials at once per unit: {'/'.join(map(str, sorted(set(lanes))))}")
 
+        resize = None  # a joined cluster may grow or shrink: the lanes follow it (harness.experiment.elastic)
+        if elastic is not None:
+            resize = ClusterLanes(cfg, plan, elastic, present_resources, log,
+                                  on_change=lambda grown: request_capacity(cfg, grown))
+
         def work(unit: Any, trials_at_once: int) -> dict[str, Any]:
             log(f"{tag(unit)}: {len(unit.labels)} classes, "
                 f"{len(unit.train_idx)} train / {len(unit.val_idx)} val / {len(unit.test_idx)} test rows"
@@ -165,7 +172,7 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
             publish_all()
 
         try:
-            run_side_by_side(todo, lanes, work, done)
+            run_side_by_side(todo, lanes, work, done, resize)
         finally:  # also when stopped (every unit kept, or Ctrl+C cut a publish short): every unit recorded so far
             if summaries and unpublished[0]:
                 publish_all()

@@ -1,4 +1,4 @@
-"""Worker-node loss on a real 2-node loopback cluster (`ray start --head` + `ray start --address`).
+"""Nodes that leave or join a sweep on a real loopback cluster (`ray start --head` + `ray start --address`).
 
 `fdan-bench sweep --address` runs a grid of 2 frozen-trunk trials (the in-trial `tune` executor: the
 whole trial runs in one Tune actor, so one trial runs on each 1-CPU node). Every trial is held at the
@@ -8,7 +8,10 @@ is killed (every process of its session: raylet, workers, the trial) and the hol
   fails, Tune's FailureConfig retries it from its epoch-1 checkpoint, every trial appears once.
 - Without (`max_failures: 0`) the lost trial errors: the unit is recorded as failed, never as finished,
   the sweep exits 1, and `--resume` retries that trial from the same checkpoint and finishes.
-The head is shared by both tests; each joins its own worker node.
+- A node that joins a sweep started with `--address` and no `--cluster` gets units: the sweep planned one
+  trial at once for the 1-CPU head; when a 2-CPU node joins, the other two units start beside the first
+  (`harness.experiment.elastic`); all are held at epoch 2 until the three are seen at once.
+The head is shared by the tests; each joins its own worker node (the join test, last, leaves its node up).
 """
 from __future__ import annotations
 
@@ -136,3 +139,56 @@ def test_unit_with_a_trial_lost_for_good_is_not_finished_until_resumed(head: Loo
                              cwd=head.tmp, env=head.env, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stdout[-4000:] + resumed.stderr[-4000:]
     check_complete(run)  # the errored trial was retried from its checkpoint, on the head
+
+
+def held_trials(results: Path) -> dict[str, str]:
+    """Trial directory -> unit key of every trial that reported epoch 1 (so, under the hold, waits at epoch 2)."""
+    firsts = {d.name: reported(d)[:1] for d in results.glob("ray/*/run_trial_*") if d.is_dir()}
+    return {name: rows[0]["unit_key"] for name, rows in firsts.items() if rows}
+
+
+def test_units_spread_to_a_node_that_joins_a_sweep_without_a_launcher_config(head: LoopbackCluster):
+    tmp, name = head.tmp, "grow"
+    hold = Path(head.env[HOLD_ENV])
+    hold.write_text("2")
+    head.wait_settled()  # a worker node killed by an earlier test is gone: the sweep starts on the 1-CPU head
+    exp = experiment(tmp, name, max_failures=0)
+    exp["pairs"]["max_folds"] = 3  # 3 units (one per speaker left out), one trial each
+    exp["train"]["epochs"] = 2
+    exp["search"].update(num_samples=1, space={"model.dropout": {"type": "choice", "values": [0.1]}})
+    config = tmp / f"{name}.yaml"
+    config.write_text(yaml.safe_dump(exp, sort_keys=False))
+    results = tmp / "results" / name
+    log_path = tmp / f"{name}.log"
+    with log_path.open("w") as log:
+        sweep = subprocess.Popen(cli("sweep", str(config), "--address", head.address), cwd=tmp,
+                                 env=head.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline, held = time.time() + 400, {}
+            while time.time() < deadline and sweep.poll() is None and not held:
+                held = held_trials(results)
+                time.sleep(0.5)
+            assert len(held) == 1, f"no unit reached epoch 2:\n{log_path.read_text()[-4000:]}"
+            try:
+                late = head.join_node(num_cpus=2)["id"]
+            except NodeStartTimeout as exc:
+                pytest.skip(str(exc))
+            deadline = time.time() + 240  # the new lanes' trials start on the new node (a fresh torch import)
+            while time.time() < deadline and sweep.poll() is None and len(held) < 3:
+                held = held_trials(results)
+                time.sleep(0.5)
+            at_once = sorted(held.values())
+            hold.unlink()
+            rc = sweep.wait(timeout=600)
+        finally:
+            if sweep.poll() is None:
+                os.killpg(sweep.pid, signal.SIGKILL)
+    text = log_path.read_text()
+    assert "up to 1 at once" in text and "3 unit(s) to run, 1 at once" in text, text[-4000:]  # planned for the head
+    assert len(at_once) == 3 and len(set(at_once)) == 3, (at_once, text[-4000:])  # three units side by side
+    assert "Ray cluster grew to 3 CPU" in text
+    assert rc == 0, text[-4000:]
+    trials = pd.read_parquet(results / "trials.parquet")
+    assert len(trials) == 3 and (trials["status"] == "completed").all() and trials["selected"].all()
+    assert late in set(trials["node_id"]), (set(trials["node_id"]), late)
+    assert sorted(p.name for p in (results / "units").iterdir()) == [f"synth-studio__fold{f}.json" for f in range(3)]
