@@ -9,200 +9,28 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from fdan.config import FeatureConfig, ModelConfig, TrainConfig
-from fdan.corpora.synth.shift import check_clip_counts, check_shift
-from fdan.selection import RULES
 from harness.config.corpus_checks import importer_problem, label_problem
 from harness.config.errors import ConfigError, did_you_mean, format_validation_error
 from harness.config.overrides import apply_overrides
-from harness.config.search_space import SearchSpace, param_name
+from harness.config.search_space import param_name
+from harness.config.data_sections import CorpusSpec, PairsConfig, PairSpec, ShiftSpec, SynthSpec
+from harness.config.run_sections import AshaConfig, ProtocolConfig, RayConfig, ResourcesConfig, SearchConfig
+from harness.config.section import Section
 from harness.config.tracking import TrackingConfig
 from harness.config.variants import variant_problem
 
-__all__ = ["ConfigError", "ExperimentConfig", "load_config", "dump_config"]
+__all__ = ["ConfigError", "ExperimentConfig", "load_config", "dump_config", "validate_config", "AshaConfig",
+           "CorpusSpec", "PairSpec", "PairsConfig", "ProtocolConfig", "RayConfig", "ResourcesConfig", "SearchConfig",
+           "ShiftSpec", "SynthSpec"]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ShiftSpec(_Section):
-    """A planted cue shift (fdan.corpora.synth.shift.CueShift): `dose` x `offsets` added to the cues."""
-
-    dose: float = Field(..., ge=0.0, le=2.0)
-    offsets: dict[str, float] | None = Field(None, description="cue -> offset at dose 1; None = shift.DEFAULT_OFFSETS")
-
-    @model_validator(mode="after")
-    def _known_cues(self) -> "ShiftSpec":
-        check_shift(self.model_dump(exclude_none=True))
-        return self
-
-
-class SynthSpec(_Section):
-    """Generate-if-missing parameters for a synthetic corpus (fdan.corpora.synth.generate); an existing
-    root made from other parameters is refused (harness.experiment.corpora.ensure_root)."""
-
-    corpus: Literal["synth-studio", "synth-street"] = Field("synth-studio", description="the named conditions drawn from")
-    name: str | None = Field(None, description="the generated corpus' name (default: corpus); same corpus + seed = same draws")
-    seed: int = 0
-    speakers: int = Field(4, ge=2)
-    clips_per_emotion: int = Field(3, ge=1)
-    emotion_clips: dict[str, int] = Field(default_factory=dict, description="label shift: clips of these emotions, e.g. {neutral: 2}")
-    shift: ShiftSpec | None = Field(None, description="planted cue shift, e.g. {dose: 1.0}")
-    conditions: dict[str, Any] = Field(
-        default_factory=dict, description="overrides of the corpus' recording conditions, e.g. {duration_s: [1.0, 1.5]}"
-    )
-
-    @model_validator(mode="after")
-    def _counts(self) -> "SynthSpec":
-        if self.emotion_clips:
-            check_clip_counts(self.clips_per_emotion, self.emotion_clips)
-        return self
-
-
-class CorpusSpec(_Section):
-    """One corpus: where its release lives and which importer reads it."""
-
-    importer: str = Field(..., description="importer name (fdan.corpora), e.g. savee, meld, synth")
-    root: Path = Field(..., description="the corpus as released; relative paths are relative to the working directory")
-    synth: SynthSpec | None = Field(None, description="synthetic corpora only: generated under root when root is missing")
-    prepare_hint: str | None = Field(None, description="shown when root is missing: how to obtain / lay out the corpus")
-    options: dict[str, Any] = Field(
-        default_factory=dict, description="importer options, e.g. {calm: merge} for ravdess (fdan.corpora.importer_options)"
-    )
-
-
-class PairSpec(_Section):
-    source: str
-    target: str
-
-
-class PairsConfig(_Section):
-    """Which (source, target) pairs run. Within-corpus pairs use speaker-independent folds."""
-
-    within: list[str] | Literal["all"] = Field(default_factory=list, description="corpora trained and tested on themselves")
-    cross: list[PairSpec] | Literal["all"] = Field(default_factory=list, description="source->target pairs; 'all' = every ordered pair")
-    folds: list[int] | None = Field(None, description="only these fold numbers (None = every fold of the corpus)")
-    max_folds: int | None = Field(None, ge=1, description="at most this many folds per pair (first ones)")
-    cross_folds: Literal["target", "none"] = Field(
-        "target",
-        description="target: target-corpus folds, unlabelled adaptation on the other target speakers, test on the fold; "
-        "none: one transductive unit (adapt and test on all target rows)",
-    )
-    labels: list[str] | None = Field(None, description="restrict every pair's label space to these canonical labels")
-    oracle: bool = Field(False, description="also an `oracle` unit per cross-corpus unit: trained on the labelled target "
-                         "speakers of the other folds, tested on the same held-out fold (the ceiling row)")
-
-
-class AshaConfig(_Section):
-    enabled: bool = True
-    grace_period: int = Field(1, ge=1, description="epochs before a trial can be stopped")
-    reduction_factor: float = Field(2.0, gt=1)
-
-
-class SearchConfig(_Section):
-    """Hyper-parameter search: Optuna TPE (seeded) + ASHA, metric on validation data only."""
-
-    space: SearchSpace = Field(default_factory=dict, description="dotted config field -> distribution")
-    num_samples: int = Field(8, ge=1, description="trials per (pair x fold) unit")
-    max_concurrent_trials: int | None = Field(None, ge=1, description="None = sized from the cluster's CPUs/GPUs")
-    seed: int = 0
-    seeds: list[int] = Field(
-        default_factory=list, description="train the configuration chosen per unit again with each of these train.seed "
-        "values and test it (harness.tuning.seeds): leaderboard cells become mean ± std over folds x seeds",
-    )
-    asha: AshaConfig = Field(default_factory=AshaConfig)
-
-
-class ResourcesConfig(_Section):
-    """Per-trial resources. Fractional CPUs let a 2-core machine run a trial driver and its worker."""
-
-    workers_per_trial: int = Field(1, ge=1, description="Ray Train workers (DDP ranks) per trial")
-    use_gpu: Literal["auto", "never", "always"] = Field("auto", description="auto: GPU workers when the cluster has GPUs")
-    gpus_per_worker: float = Field(1.0, gt=0)
-    cpus_per_worker: float = Field(0.5, gt=0, description="fractional CPUs avoid deadlock on small machines")
-    cpus_per_trial_driver: float = Field(0.5, gt=0, description="the Tune function trial that drives TorchTrainer")
-    torch_threads: int | None = Field(None, ge=1, description="intra-op threads per worker; None = max(1, cpus_per_worker)")
-    num_cpus: int | None = Field(None, ge=1, description="CPUs of a locally started cluster (None = all)")
-    max_failures: int = Field(
-        2, ge=0, description="retries of a failed trial (a worker or node lost), each resuming from its latest "
-        "checkpoint: Ray Train restarts the workers, Ray Tune the trial itself")
-    progress_timeout_s: float | None = Field(
-        3600.0, gt=0, description="a trial pending or running this long without a new epoch report stops the sweep "
-        "with a clear message (resources that died); None waits forever")
-    concurrent_units: Literal["auto"] | int = Field(
-        "auto", description="(pair x fold) units run side by side, their trial slots shared "
-        "(harness.experiment.lanes): auto = as many as the cluster has trial slots (at most the units); 1 = one "
-        "unit after another")
-
-    @field_validator("concurrent_units", mode="before")
-    @classmethod
-    def _no_bool_units(cls, v: Any) -> Any:
-        if isinstance(v, bool):
-            raise ValueError("must be 'auto' or a whole number of units, at least 1")
-        return v
-
-    @field_validator("concurrent_units", mode="after")
-    @classmethod
-    def _positive_units(cls, v: Any) -> Any:
-        if isinstance(v, int) and v < 1:  # after coercion: "0" from YAML or --set is an int here
-            raise ValueError("must be 'auto' or a whole number of units, at least 1")
-        return v
-
-    @model_validator(mode="after")
-    def _one_trial_fits(self) -> "ResourcesConfig":
-        need = self.cpus_per_trial_driver + self.workers_per_trial * self.cpus_per_worker
-        if self.num_cpus is not None and need > self.num_cpus + 1e-9:
-            raise ValueError(f"one trial needs {need:g} CPU (cpus_per_trial_driver + workers_per_trial x "
-                             f"cpus_per_worker) but num_cpus is {self.num_cpus}: no trial could ever start")
-        return self
-
-
-class ProtocolConfig(_Section):
-    """How models are selected and evaluated."""
-
-    name: Literal["speaker-independent", "paper"] = Field(
-        "speaker-independent",
-        description="speaker-independent: select on validation speakers, test the chosen checkpoint once; "
-        "paper: best test epoch (model selection on the test set, only for comparison with the paper)",
-    )
-    val_speakers: int = Field(2, ge=1, description="training speakers carved out as validation speakers: at most n - 2 "
-                              "of n (two keep training), whole sessions for IEMOCAP (harness.experiment.validation_split)")
-    cross_selection: list[str] = Field(
-        default_factory=lambda: ["source_val"], min_length=1,
-        description="cross-corpus model-selection rules, the first one primary (fdan.selection.RULES): source_val, iwv, "
-        "dev, snd, entropy, im, target_oracle (labelled target speakers: an upper bound, never a method)")
-
-    @field_validator("cross_selection")
-    @classmethod
-    def _known_rules(cls, rules: list[str]) -> list[str]:
-        unknown = [r for r in rules if r not in RULES]
-        if unknown or len(set(rules)) != len(rules):
-            raise ValueError(f"cross_selection: unknown or repeated rule(s) {unknown or rules}; known: {', '.join(RULES)}")
-        return rules
-    selection_head: Literal["fused", "audio", "face"] = "fused"
-    selection_metric: Literal["uar", "war", "macro_f1"] = "uar"
-
-    @property
-    def selection_key(self) -> str:
-        split = "test" if self.name == "paper" else "val"
-        return f"{split}_{self.selection_head}_{self.selection_metric}"
-
-
-class RayConfig(_Section):
-    address: str | None = Field(None, description="None starts a local cluster; 'auto' joins the running one")
-    auth_mode: Literal["disabled", "token"] = Field(
-        "disabled", description="RAY_AUTH_MODE for a locally started cluster (an explicit env var wins)"
-    )
-    dashboard: bool = Field(True, description="keep on: Train placement groups of stopped trials are reclaimed through it")
-
-
-class ExperimentConfig(_Section):
+class ExperimentConfig(Section):
     """A complete experiment: data, model, training, search, resources, protocol and outputs."""
 
     name: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="names the results and Ray experiment dirs")

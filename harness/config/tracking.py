@@ -5,11 +5,9 @@ from __future__ import annotations
 import importlib.util
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from harness.config.section import Section
 
 
 def _installed(enabled: bool, package: str) -> bool:
@@ -20,7 +18,7 @@ def _installed(enabled: bool, package: str) -> bool:
     return enabled
 
 
-class MlflowTracking(_Section):
+class MlflowTracking(Section):
     """MLflow through Ray Tune's ``MLflowLoggerCallback``: one MLflow run per trial."""
 
     enabled: bool = False
@@ -36,7 +34,7 @@ class MlflowTracking(_Section):
         return _installed(v, "mlflow")
 
 
-class WandbTracking(_Section):
+class WandbTracking(Section):
     """Weights & Biases through Ray Tune's ``WandbLoggerCallback``: one W&B run per trial, grouped by unit."""
 
     enabled: bool = False
@@ -52,7 +50,7 @@ class WandbTracking(_Section):
         return _installed(v, "wandb")
 
 
-class TrackingConfig(_Section):
+class TrackingConfig(Section):
     """Experiment tracking besides the results tables. TensorBoard needs no setting: Ray Tune writes its event
     files for every trial under <results>/ray (``tensorboard --logdir results/<experiment>/ray``); MLflow and
     W&B are opt-in."""
