@@ -10,10 +10,11 @@ from harness.config import ExperimentConfig
 from harness.errors import SweepError, SweepStalled
 from harness.results.columns import HEADS
 from harness.results.split_source import protocol_with_split
-from harness.trial.heldout import evaluate_remote
+from harness.trial.heldout import evaluate_many, evaluate_remote
 from harness.tuning.collect import select, setting_columns, tidy_rows, trial_row
 from harness.tuning.seeds import chosen_seed, rerun_seeds
-from harness.tuning.selection_rules import protocol_label, unit_selection_key
+from harness.tuning.rule_picks import evaluate_rules
+from harness.tuning.selection_rules import protocol_label, scored_rules, unit_selection_key
 from harness.tuning.tune_start import one_start_at_a_time
 from harness.tuning.tuner import build_tuner, expected_trials, tune_name, trial_marks, trial_records, trial_spec
 from harness.tuning.watchdog import stall_verdict
@@ -82,14 +83,22 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     # per-utterance rows of the chosen model (results/predictions.parquet)
     summary["predictions"] = [{**ids, "trial_id": best["trial_id"], "method": best["method"], **row}
                               for row in test.get("predictions", [])]
+    rules = scored_rules(cfg, unit)
+    if rules:  # protocol.cross_selection: every rule's own pick tested too, each row naming its rule
+        best["selection"] = rules[0]
+        summary.update(evaluate_rules(
+            rules, records, rows, chosen, test,
+            lambda picks: evaluate_many(picks, replace(spec.unit, test_idx=unit.test_idx), plan, spec.storage_filesystem),
+            lambda rule: protocol_with_split(protocol_label(cfg, unit, rule), dirs[unit.source], dirs[unit.target])))
+    parts = ("trials", "metrics", "confusions", "predictions", "selections")
     if cfg.search.seeds:  # the chosen configuration again with other seeds (harness.tuning.seeds)
 
-        for part in ("trials", "metrics", "confusions", "predictions"):
-            for row in summary[part]:
+        for part in parts:
+            for row in summary.get(part, []):
                 row["seed"] = chosen_seed(cfg, records[chosen].params)
         for extra in rerun_seeds(run_unit, cfg, unit, dirs, plan, records[chosen].params, resume):
-            for part in ("trials", "metrics", "confusions", "predictions"):
-                summary[part].extend(extra.get(part, []))
+            for part in parts:
+                summary.setdefault(part, []).extend(extra.get(part, []))
             if extra.get("failed"):
                 summary["failed"] = f"re-run with another seed: {extra['failed']}"
     return summary
