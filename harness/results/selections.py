@@ -42,7 +42,7 @@ def load_selections(results_dir: Path | str) -> pd.DataFrame:
         raise ResultsError(f"{path}: cannot read the selections table: {exc}") from exc
     validate_columns(table, SELECTION_COLUMNS, str(path))
     for col in ("variant", "selection", "protocol"):  # "" reads back as NaN from CSV
-        table[col] = table[col].fillna("").astype(str)
+        table[col] = table[col].map(lambda v: "" if pd.isna(v) else str(v))
     table["primary"] = table["primary"].map(lambda v: str(v).strip().lower() in ("true", "1"))
     return table
 
