@@ -1,4 +1,5 @@
-"""One (pair x fold) work unit end to end: tune it, pick its model on validation data, test that model once."""
+"""One (pair x fold) work unit end to end: tune it, pick its model on validation data, test that model once
+(and, with several cross-corpus selection rules, each rule's own pick)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -29,7 +30,9 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     trials that did not error and reported a checkpoint. A unit with any errored trial (after Ray's
     retries) is not selected at all: its summary has ``failed`` set, no trial selected and no test
     metrics, and the run records it as not finished (``--resume`` retries the errored trials). Choosing
-    among the surviving trials would silently search a smaller space.
+    among the surviving trials would silently search a smaller space. A cross-corpus unit with several
+    `protocol.cross_selection` rules also has each other rule's own pick tested (harness.tuning.rule_picks:
+    summary ``selections``, predictions with ``selection``); the trials row stays the primary rule's.
     """
 
     searching = search and bool(cfg.search.space)
