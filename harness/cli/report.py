@@ -86,7 +86,8 @@ def compare(
                                         "corrected (with --out x.csv: that table in x.csv, the leaderboards in "
                                         "x.board.csv, per-model McNemar in x.paired.csv).")] = False,
     baseline: Annotated[Optional[str], typer.Option("--baseline", help="System the others are tested against: an "
-                                                    "experiment name, <experiment>/<variant>, with --selection <experiment>[/<variant>]@<rule> (default: the first).")] = None,
+                                                    "experiment name or <experiment>/<variant>; with --selection "
+                                                    "<experiment>[/<variant>]@<rule> (default: the first).")] = None,
     head: Annotated[str, typer.Option("--head", help="Head the paired tests use: fused, audio or face.")] = "fused",
     selection: Annotated[Optional[list[str]], typer.Option(
         "--selection", help="Cross-corpus selection rule(s) whose own picks to compare (repeatable; 'all': every "

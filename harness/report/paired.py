@@ -1,9 +1,9 @@
 """Paired significance tests between systems evaluated on the same test rows (`predictions.parquet`).
 
 A *system* is one results directory's experiment, or one of its variants (`<experiment>/<variant>`,
-harness.config.variants): by default the models its primary cross-corpus rule selected (and those of units
-without rules); with ``rules`` (`compare --selection RULE`), each listed rule's models, named `…@<rule>`
-(predictions' `selection` column; results without it hold the primary rule's models only). Two systems are compared per pair on the rows both predicted, matched on
+harness.config.variants): by default the models its primary cross-corpus rule selected (and those of
+units without rules); with ``rules`` (`compare --selection RULE`), each listed rule's models, named
+`…@<rule>` (predictions' `selection` column; results without it hold the primary rule's models only). Two systems are compared per pair on the rows both predicted, matched on
 (pair, fold, utterance_id) for one head: every test utterance of a pair once (its folds pooled);
 under `search.seeds` each seed both systems ran is tested on its own (a `seed` column; -1 without).
 Per comparison: the paired bootstrap of ``M(b) − M(a)`` for M ∈ {WAR, UAR} (percentile CI and
