@@ -65,12 +65,19 @@ def evaluate_remote(checkpoint_path: str, unit: UnitRows, plan: ResourcePlan, fi
     return evaluate_many([(checkpoint_path, None)], unit, plan, filesystem)[0]
 
 
+def evaluate_checkpoints(picks: list[tuple[str, int | None]], unit: UnitRows, torch_threads: int = 1,
+                         filesystem: Any = None) -> list[dict[str, Any]]:
+    """`evaluate_checkpoint` of each (checkpoint path, epoch) in turn, in one process; results in that order."""
+    return [evaluate_checkpoint(path, unit, torch_threads, filesystem, epoch) for path, epoch in picks]
+
+
 def evaluate_many(picks: list[tuple[str, int | None]], unit: UnitRows, plan: ResourcePlan,
                   filesystem: Any = None) -> list[dict[str, Any]]:
-    """`evaluate_checkpoint` of each (checkpoint path, epoch) as Ray tasks side by side; results in that order."""
+    """:func:`evaluate_checkpoints` as one Ray task (one worker start and one torch import for a unit's picks,
+    which take longer than evaluating a small test fold); results in the order of ``picks``."""
     import ray
 
-    task = ray.remote(evaluate_checkpoint).options(
+    task = ray.remote(evaluate_checkpoints).options(
         num_cpus=plan.cpus_per_worker, num_gpus=plan.gpus_per_worker if plan.use_gpu else 0,
     )
-    return ray.get([task.remote(path, unit, plan.torch_threads, filesystem, epoch) for path, epoch in picks])
+    return ray.get(task.remote(picks, unit, plan.torch_threads, filesystem))
