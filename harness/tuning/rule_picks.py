@@ -6,8 +6,8 @@ epoch with the highest ``sel_<r>`` (per trial its best epoch, `fdan.training.sel
 ties; across trials the highest score, the first on ties, as :func:`harness.tuning.collect.select`;
 errored trials and trials without a checkpoint never). Only validation and label-free scores pick: the
 test rows are read after every pick is made. The weights of a pick are in the trial's latest checkpoint
-(harness.trial.rule_models). Picks that coincide — same trial and epoch, e.g. two rules, or a rule and
-the primary — are evaluated once.
+(harness.trial.rule_models). Every pick of a unit is tested in one held-out call (one Ray task), and picks
+that coincide — same trial and epoch, e.g. two rules, or a rule and the primary — once.
 
 Per rule the unit gets one `selections` row (the pick, its score and test metrics; the primary rule's too,
 ``primary`` true) and its prediction rows with ``selection`` = the rule (harness.results.selections,
@@ -67,17 +67,17 @@ def pick(rule: str, records: list[TrialRecord], statuses: list[str]) -> RulePick
 
 
 def evaluate_rules(rules: list[str], records: list[TrialRecord], rows: list[dict[str, Any]], chosen: int,
-               primary_test: dict[str, Any], evaluate: Evaluate, protocol: Callable[[str], str]) -> dict[str, list]:
-    """``{"selections": rows, "predictions": rows}`` of every rule of a unit (``rules[0]`` the primary, whose
-    pick is trial ``chosen`` at its best epoch, already tested: ``primary_test``); ``protocol(rule)`` is a rule's
-    protocol column. A rule without a pick is left out (its rows are missing, never filled with another's)."""
+                   evaluate: Evaluate, protocol: Callable[[str], str]) -> tuple[dict[str, Any], dict[str, list]]:
+    """Test every rule's pick of a unit in one ``evaluate`` call -> (the primary's held-out result, ``{"selections":
+    rows, "predictions": rows}``). ``rules[0]`` is the primary, whose pick is trial ``chosen`` at its best epoch;
+    ``protocol(rule)`` is a rule's protocol column. A rule without a pick is left out (its rows are missing,
+    never filled with another's)."""
     main = rows[chosen]
     picks = [RulePick(rules[0], chosen, int(main["best_epoch"]), float(main["best_score"]), str(main["checkpoint_path"]))]
     picks += [p for rule in rules[1:] if (p := pick(rule, records, [r["status"] for r in rows])) is not None]
-    todo = list(dict.fromkeys((p.trial, p.epoch) for p in picks[1:] if (p.trial, p.epoch) != (chosen, picks[0].epoch)))
-    paths = {(p.trial, p.epoch): p.checkpoint for p in picks}
-    tested = {(chosen, picks[0].epoch): primary_test}
-    tested.update(zip(todo, evaluate([(paths[k], k[1]) for k in todo]) if todo else []))
+    models = list(dict.fromkeys((p.trial, p.epoch) for p in picks))  # the primary's first; coinciding picks once
+    paths = {(p.trial, p.epoch): p.checkpoint for p in reversed(picks)}  # the primary's checkpoint for its own model
+    tested = dict(zip(models, evaluate([(paths[k], k[1]) for k in models])))
     out: dict[str, list] = {"selections": [], "predictions": []}
     for p in picks:
         row, test = rows[p.trial], tested[(p.trial, p.epoch)]
@@ -88,4 +88,4 @@ def evaluate_rules(rules: list[str], records: list[TrialRecord], rows: list[dict
         out["selections"].append(entry)
         ids = {k: row[k] for k in ("experiment", "pair", "source", "target", "fold", "variant", "trial_id", "method")}
         out["predictions"] += [{**ids, "selection": p.rule, **pred} for pred in test.get("predictions", [])]
-    return out
+    return tested[models[0]], out

@@ -11,7 +11,7 @@ from harness.config import ExperimentConfig
 from harness.errors import SweepError, SweepStalled
 from harness.results.columns import HEADS
 from harness.results.split_source import protocol_with_split
-from harness.trial.heldout import evaluate_many, evaluate_remote
+from harness.trial.heldout import evaluate_many
 from harness.tuning.collect import select, setting_columns, tidy_rows, trial_row
 from harness.tuning.seeds import chosen_seed, rerun_seeds
 from harness.tuning.rule_picks import evaluate_rules
@@ -74,7 +74,16 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     best["selected"] = True
     # Only here, after selection, does the unit's test split reach a Ray task (the trial workers never
     # get it, except under the `paper` protocol, which selects on it by design).
-    test = evaluate_remote(best["checkpoint_path"], replace(spec.unit, test_idx=unit.test_idx), plan, spec.storage_filesystem)
+    def evaluate(picks: list[tuple[str, int | None]]) -> list[dict[str, Any]]:  # one held-out Ray task
+        return evaluate_many(picks, replace(spec.unit, test_idx=unit.test_idx), plan, spec.storage_filesystem)
+
+    rules = scored_rules(cfg, unit)
+    if rules:  # protocol.cross_selection: every rule's own pick is tested too, each row naming its rule
+        best["selection"] = rules[0]
+        test, by_rule = evaluate_rules(rules, records, rows, chosen, evaluate, lambda rule: protocol_with_split(
+            protocol_label(cfg, unit, rule), dirs[unit.source], dirs[unit.target]))
+    else:
+        test, by_rule = evaluate([(best["checkpoint_path"], None)])[0], {}
     for head in [h for h in HEADS if h in test["metrics"]]:  # a single-modality model has one head
         for metric, value in test["metrics"][head].items():
             best[f"test_{head}_{metric}"] = float(value)
@@ -86,13 +95,7 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     # per-utterance rows of the chosen model (results/predictions.parquet)
     summary["predictions"] = [{**ids, "trial_id": best["trial_id"], "method": best["method"], **row}
                               for row in test.get("predictions", [])]
-    rules = scored_rules(cfg, unit)
-    if rules:  # protocol.cross_selection: every rule's own pick tested too, each row naming its rule
-        best["selection"] = rules[0]
-        summary.update(evaluate_rules(
-            rules, records, rows, chosen, test,
-            lambda picks: evaluate_many(picks, replace(spec.unit, test_idx=unit.test_idx), plan, spec.storage_filesystem),
-            lambda rule: protocol_with_split(protocol_label(cfg, unit, rule), dirs[unit.source], dirs[unit.target])))
+    summary.update(by_rule)  # with rules: every rule's selections row and prediction rows (the primary's included)
     parts = ("trials", "metrics", "confusions", "predictions", "selections")
     if cfg.search.seeds:  # the chosen configuration again with other seeds (harness.tuning.seeds)
 

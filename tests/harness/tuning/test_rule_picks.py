@@ -42,7 +42,7 @@ def _unit() -> tuple[list[TrialRecord], list[dict]]:
 
 
 def _test_result(tag: str) -> dict:
-    return {"metrics": {"fused": {"war": 0.5, "uar": 0.25 if tag == "primary" else 0.75}},
+    return {"metrics": {"fused": {"war": 0.5, "uar": 0.25 if tag.startswith(("primary", "/ckpt/t0")) else 0.75}},
             "predictions": [{"utterance_id": f"u{i}", "head": "fused", "tag": tag} for i in range(2)]}
 
 
@@ -61,30 +61,37 @@ def test_each_rule_picks_from_its_own_score_and_each_model_is_tested_once():
         calls.append(picks)
         return [_test_result(f"{path}@{epoch}") for path, epoch in picks]
 
-    out = evaluate_rules(RULES, records, rows, chosen, _test_result("primary"), evaluate, lambda r: f"si/{r}")
-    # one call, each distinct (trial, epoch) once: t1@1 (snd, iwv) and t1@3 (target_oracle); t0@2 is the primary's
-    assert calls == [[("/ckpt/t1/e3", 1), ("/ckpt/t1/e3", 3)]]
+    primary, out = evaluate_rules(RULES, records, rows, chosen, evaluate, lambda r: f"si/{r}")
+    # one call, each distinct (trial, epoch) once: the primary's t0@2 (entropy too; its best checkpoint),
+    # t1@1 (snd, iwv) and t1@3 (target_oracle), both from t1's latest checkpoint
+    assert calls == [[("/ckpt/t0/e2", 2), ("/ckpt/t1/e3", 1), ("/ckpt/t1/e3", 3)]]
+    assert primary == _test_result("/ckpt/t0/e2@2")
     sel = pd.DataFrame(out["selections"]).set_index("selection")
     assert list(sel.index) == RULES and sel["primary"].tolist() == [True, False, False, False, False]
     assert sel.loc[["dev", "entropy"], "trial_id"].tolist() == ["t0", "t0"] and set(sel.loc[["dev", "entropy"], "epoch"]) == {2}
     assert sel.loc[["snd", "iwv"], "trial_id"].tolist() == ["t1", "t1"] and set(sel.loc[["snd", "iwv"], "epoch"]) == {1}
     assert sel.at["iwv", "score"] == -1 and sel.at["target_oracle", "protocol"] == "si/target_oracle"
-    assert sel.at["dev", "test_fused_uar"] == 0.25 and sel.at["snd", "test_fused_uar"] == 0.75
+    assert sel.at["dev", "test_fused_uar"] == sel.at["entropy", "test_fused_uar"] == 0.25
+    assert sel.at["snd", "test_fused_uar"] == 0.75
     assert sel.at["snd", "method"] == "dsan" and sel.at["snd", "labels"] == "x|y"
     preds = pd.DataFrame(out["predictions"])
     assert preds.groupby("selection").size().to_dict() == {r: 2 for r in RULES}  # every rule's test rows
     tags = preds.groupby("selection")["tag"].first()
-    assert tags["entropy"] == tags["dev"] == "primary" and tags["snd"] == tags["iwv"] == "/ckpt/t1/e3@1"
+    assert tags["entropy"] == tags["dev"] == "/ckpt/t0/e2@2" and tags["snd"] == tags["iwv"] == "/ckpt/t1/e3@1"
     assert set(preds.loc[preds["selection"] == "snd", "trial_id"]) == {"t1"}
 
 
-def test_a_rule_no_trial_can_serve_is_left_out_and_nothing_is_evaluated_for_it():
+def test_a_pick_that_coincides_with_the_primarys_is_not_evaluated_again():
     records, rows = _unit()
     for record in records[1:]:
         record.history["checkpoint_path"] = None  # only t0 has checkpoints
     calls: list = []
-    out = evaluate_rules(["dev", "entropy"], records, rows, 0, _test_result("primary"),
-                         lambda picks: calls.append(picks) or [], str)
-    assert calls == [] and [s["selection"] for s in out["selections"]] == ["dev", "entropy"]
+
+    def evaluate(picks):
+        calls.append(picks)
+        return [_test_result("primary") for _ in picks]
+
+    _, out = evaluate_rules(["dev", "entropy"], records, rows, 0, evaluate, str)
+    assert calls == [[("/ckpt/t0/e2", 2)]] and [s["selection"] for s in out["selections"]] == ["dev", "entropy"]
     records[0].history["sel_snd"] = math.nan
     assert pick("snd", records, [r["status"] for r in rows]) is None
