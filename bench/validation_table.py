@@ -1,6 +1,9 @@
 """The planted-effect table of `experiments/validation.yaml` from its predictions.parquet.
 
-    python bench/validation_table.py results/validation [--head fused] [--n-boot 20000] [--out table.md]
+    python bench/validation_table.py results/validation [--head fused] [--n-boot 20000] [--out table.md] [--selection RULE]
+
+Cross units are the primary selection rule's models (`protocol.cross_selection`'s first), or with
+`--selection RULE` that rule's own picks (predictions.parquet's `selection` column).
 
 Every target corpus of the validation experiment is drawn with the same seed, so its clips carry the
 same utterance ids (`tgt01_ang_00`) on every target: comparisons *between pairs* (source-only on a
@@ -26,6 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
+
+from harness.results.selections import primary_rule, rule_rows
 
 Z_POWER = 1.959964 + 0.841621  # two-sided alpha 0.05, power 0.80
 ORACLE_SUFFIX = " (oracle)"  # the pair name of a pairs.oracle unit (harness.experiment.units)
@@ -114,8 +120,17 @@ def main() -> None:
     ap.add_argument("--n-boot", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--selection", help="cross-corpus rule whose own picks to tabulate (protocol.cross_selection; "
+                    "default: the primary rule); units without rules (oracle units) are kept as they are")
     args = ap.parse_args()
     preds = pd.read_parquet(args.results / "predictions.parquet")
+    config_file = args.results / "config.resolved.yaml"
+    config = (yaml.safe_load(config_file.read_text()) or {}) if config_file.is_file() else {}
+    rules = preds["selection"].fillna("").astype(str) if "selection" in preds else pd.Series("", index=preds.index)
+    if args.selection and not (rules == args.selection).any():
+        raise SystemExit(f"no predictions selected by rule {args.selection!r} in {args.results} (rules: "
+                         f"{', '.join(sorted(set(rules) - {''})) or 'none recorded'})")
+    preds = preds[rule_rows(rules, [args.selection] if args.selection else None, primary_rule(config)) | (rules == "")]
     acc, cmp = tables(preds, args.head, args.n_boot, args.seed)
     pd.set_option("display.width", 220)
     text = (f"accuracy ({args.head} WAR, 95 % speaker-cluster bootstrap)\n{acc.round(4).to_string(index=False)}\n\n"

@@ -86,8 +86,13 @@ def compare(
                                         "corrected (with --out x.csv: that table in x.csv, the leaderboards in "
                                         "x.board.csv, per-model McNemar in x.paired.csv).")] = False,
     baseline: Annotated[Optional[str], typer.Option("--baseline", help="System the others are tested against: an "
-                                                    "experiment name or <experiment>/<variant> (default: the first).")] = None,
+                                                    "experiment name or <experiment>/<variant>; with --selection "
+                                                    "<experiment>[/<variant>]@<rule> (default: the first).")] = None,
     head: Annotated[str, typer.Option("--head", help="Head the paired tests use: fused, audio or face.")] = "fused",
+    selection: Annotated[Optional[list[str]], typer.Option(
+        "--selection", help="Cross-corpus selection rule(s) whose own picks to compare (repeatable; 'all': every "
+        "rule the sweep tested): systems become <experiment>[/<variant>]@<rule> and the table gains those rules' "
+        "rows. Default: the primary rule (protocol.cross_selection's first).")] = None,
     n_boot: Annotated[int, typer.Option("--n-boot", min=100, help="Bootstrap resamples.")] = 2000,
 ) -> None:
     """Set several experiments side by side (test WAR / UAR / macro-F1 per pair, mean ± std over folds);
@@ -98,9 +103,9 @@ def compare(
     skipped: list[str] = []
     try:
         with _console(stderr=True).status(f"Loading {len(results_dirs)} results director(ies) …"):
-            df = compare_dirs(results_dirs)
+            df = compare_dirs(results_dirs, selection)
             if stats:
-                systems = load_systems(results_dirs)
+                systems = load_systems(results_dirs, selection)
                 method, skipped = method_stats(systems, baseline, head, n_boot)
                 paired = paired_table(systems, baseline, head, n_boot)
     except ResultsError as exc:

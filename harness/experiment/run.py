@@ -33,6 +33,7 @@ from harness.experiment.progress import RunProgress
 from harness.experiment.state import UNITS_DIR, check_results_dir, read_unit, write_state, write_unit
 from harness.results.io import write_results
 from harness.results.predictions import write_predictions
+from harness.results.selections import write_selections
 from harness.tuning.tuner import expected_trials, experiment_storage
 from harness.tuning.unit import run_unit
 
@@ -116,6 +117,9 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
             predictions = [p for s in summaries for p in s.get("predictions", [])]
             if predictions:
                 write_predictions(results, pd.DataFrame(predictions))
+            selections = [r for s in summaries for r in s.get("selections", [])]  # cross_selection: every rule's pick
+            if selections:
+                write_selections(results, pd.DataFrame(selections))
             if on_results is not None:
                 on_results(results)
 

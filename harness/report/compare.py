@@ -13,12 +13,15 @@ from harness.report.leaderboard import (
 from harness.results.columns import HEADS, METRICS
 from harness.results.errors import ResultsError
 from harness.results.io import load_results
+from harness.results.selections import ALL_RULES, load_selections
 
 
-def compare(dirs: Sequence[Path | str]) -> pd.DataFrame:
+def compare(dirs: Sequence[Path | str], rules: Sequence[str] | None = None) -> pd.DataFrame:
     """The leaderboards of several results directories stacked, with an ``experiment`` column first.
 
-    An experiment name used by two directories is disambiguated with the directory path.
+    An experiment name used by two directories is disambiguated with the directory path. ``rules``
+    (`compare --selection`): besides the primary rule's rows, the rows of these cross-corpus rules' own picks
+    (``["all"]``: every recorded rule; harness.results.selections), each under its rule's protocol.
     """
     if not dirs:
         raise ResultsError("compare needs at least one results directory")
@@ -30,7 +33,10 @@ def compare(dirs: Sequence[Path | str]) -> pd.DataFrame:
         if name in seen:
             name = f"{name} ({results.path})"
         seen.add(name)
-        board = build_leaderboard(results.trials, results.config)
+        picks = load_selections(results.path) if rules else None
+        if picks is not None and ALL_RULES not in rules:
+            picks = picks[picks["selection"].isin(list(rules))]
+        board = build_leaderboard(results.trials, results.config, picks)
         board.insert(0, "experiment", name)
         frames.append(board)
     return pd.concat(frames, ignore_index=True)

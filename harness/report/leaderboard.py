@@ -96,24 +96,32 @@ def _settings(selected: pd.DataFrame, config: dict | None) -> pd.DataFrame:
     return out
 
 
-def build_leaderboard(trials: pd.DataFrame, config: dict | None = None) -> pd.DataFrame:
-    """Numeric leaderboard from the trials table.
+def build_leaderboard(trials: pd.DataFrame, config: dict | None = None,
+                      selections: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Numeric leaderboard from the trials table (and the other cross-corpus rules' picks).
 
     Rows: one per (protocol, variant, pair) over the selected trials — within-corpus pairs first, then
     cross-corpus, by name — followed by one ``overall (<kind>)`` row per (protocol, variant, kind). Variants keep their
-    order of first appearance (the config's). Columns: pair, kind (within/cross), protocol, variant
-    ("" without variants), method, modalities, n_classes (label-space size), folds,
+    order of first appearance (the config's). Columns: pair, kind (within/cross), protocol, selection (the
+    cross-corpus rule that picked the row's models, "" for units selected by ``protocol.selection_key`` alone),
+    variant ("" without variants), method, modalities, n_classes (label-space size), folds,
     :func:`value_columns` in percent, paper (:func:`paper_cell`). ``config`` (the resolved experiment
-    config) supplies method / modalities for results that predate those trial columns.
+    config) supplies method / modalities for results that predate those trial columns. ``selections``
+    (harness.results.selections): its non-primary rows are each rule's own picks, which become rows of
+    their own under the rule's protocol (``speaker-independent/iwv``).
     """
-    columns = ["pair", "kind", "protocol", "variant", "method", "modalities", "n_classes", "folds", *value_columns(),
-               "paper"]
+    columns = ["pair", "kind", "protocol", "selection", "variant", "method", "modalities", "n_classes", "folds",
+               *value_columns(), "paper"]
     tests = [f"test_{h}_{m}" for h in HEADS for m in METRICS]
-    selected = trials[trials["selected"].astype(bool)].reindex(columns=[*trials.columns, *(
-        c for c in tests if c not in trials)])
+    selected = trials[trials["selected"].astype(bool)]
+    if selections is not None and len(selections):  # each other rule's pick: one selected model per unit and rule
+        selected = pd.concat([selected, selections[~selections["primary"].astype(bool)].assign(selected=True)],
+                             ignore_index=True)
+    selected = selected.reindex(columns=[*selected.columns, *(c for c in [*tests, "selection"] if c not in selected)])
     if selected.empty:
         return pd.DataFrame(columns=columns)
     selected = _settings(selected, config)
+    selected["selection"] = selected["selection"].map(lambda v: "" if pd.isna(v) else str(v))
     selected = selected.assign(protocol=selected["protocol"].astype(str), pair=selected["pair"].astype(str),
                                **{c: pd.to_numeric(selected[c], errors="coerce").astype(float) * 100.0 for c in tests})
     order = {v: i for i, v in enumerate(dict.fromkeys(selected["variant"]))}
@@ -125,11 +133,11 @@ def build_leaderboard(trials: pd.DataFrame, config: dict | None = None) -> pd.Da
     per_fold = selected.sort_values([*group, "fold"])[[*group, "fold", "n_classes", *tests]].reset_index(drop=True)
     pairs = _mean_std(per_fold, group, "test_")
     pairs["n_classes"] = per_fold.groupby(group, sort=True)["n_classes"].agg(_span)
-    ends = selected.groupby(group, sort=True)[["source", "target", "method", "modalities", "backbone"]].first()
+    ends = selected.groupby(group, sort=True)[["source", "target", "method", "modalities", "backbone", "selection"]].first()
     pairs["folds"] = per_fold.groupby(group, sort=True)["fold"].nunique()
     pairs["kind"] = ["oracle" if str(p).endswith(ORACLE_SUFFIX) else "within" if str(s) == str(t) else "cross"
                      for p, s, t in zip(ends.index.get_level_values("pair"), ends["source"], ends["target"])]
-    pairs["method"], pairs["modalities"] = ends["method"], ends["modalities"]
+    pairs["method"], pairs["modalities"], pairs["selection"] = ends["method"], ends["modalities"], ends["selection"]
     pairs["paper"] = [paper_cell(*row) for row in ends[["source", "target", "method", "modalities", "backbone"]]
                       .itertuples(index=False)]
     if "n_train_speakers" in selected:  # say so where our folds train on fewer speakers than the paper's
@@ -144,6 +152,7 @@ def build_leaderboard(trials: pd.DataFrame, config: dict | None = None) -> pd.Da
     overall["n_classes"] = pairs.groupby(by)["n_classes"].agg(_span)
     overall["method"] = pairs.groupby(by)["method"].first()
     overall["modalities"] = pairs.groupby(by)["modalities"].first()
+    overall["selection"] = pairs.groupby(by)["selection"].first()
     overall = overall.reset_index()
     overall = overall.assign(pair=[f"{OVERALL} ({k})" for k in overall["kind"]], paper=DASH,
                              _order=overall["kind"].map({"within": 2, "cross": 3, "oracle": 4}))

@@ -1,7 +1,8 @@
 """Method-level comparison (`compare --stats`): each system against a baseline on the same test speakers.
 
-A *system* is one results directory's experiment, a variant of it, or (where predictions carry a
-``selection`` column) one selection rule's models (:func:`harness.report.paired.load_systems`). Per
+A *system* is one results directory's experiment or a variant of it (its primary cross-corpus rule's
+models), or with `compare --selection RULE` one rule's own picks, `…@<rule>`
+(:func:`harness.report.paired.load_systems`). Per
 corpus pair shared by a system and the baseline, and per kind (``overall (within)`` / ``overall (cross)``,
 pairs as strata, when a kind has several pairs): the speaker-cluster bootstrap of ``M(system) −
 M(baseline)`` (:mod:`harness.report.cluster_bootstrap`) over the test speakers of all folds, every seed's

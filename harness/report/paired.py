@@ -1,8 +1,9 @@
 """Paired significance tests between systems evaluated on the same test rows (`predictions.parquet`).
 
 A *system* is one results directory's experiment, or one of its variants (`<experiment>/<variant>`,
-harness.config.variants), or one selection rule's models (`…@<rule>`, where predictions carry a
-`selection` column). Two systems are compared per pair on the rows both predicted, matched on
+harness.config.variants): by default the models its primary cross-corpus rule selected (and those of
+units without rules); with ``rules`` (`compare --selection RULE`), each listed rule's models, named
+`…@<rule>` (predictions' `selection` column; results without it hold the primary rule's models only). Two systems are compared per pair on the rows both predicted, matched on
 (pair, fold, utterance_id) for one head: every test utterance of a pair once (its folds pooled);
 under `search.seeds` each seed both systems ran is tested on its own (a `seed` column; -1 without).
 Per comparison: the paired bootstrap of ``M(b) − M(a)`` for M ∈ {WAR, UAR} (percentile CI and
@@ -20,24 +21,35 @@ from harness.report.significance import mcnemar, paired_bootstrap
 from harness.results.errors import ResultsError
 from harness.results.io import load_results
 from harness.results.predictions import load_predictions
+from harness.results.selections import ALL_RULES, primary_rule, rule_rows
 
 KEYS = ["pair", "fold", "utterance_id"]
 
 
-def load_systems(dirs: Sequence[Path | str]) -> dict[str, pd.DataFrame]:
-    """System name -> its prediction rows, in directory then variant order (names unique)."""
+def load_systems(dirs: Sequence[Path | str], rules: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """System name -> its prediction rows, in directory, variant (then rule) order (names unique).
+
+    ``rules`` None: each (experiment, variant)'s primary-rule models, named `<experiment>[/<variant>]`; else
+    one system per listed rule (``["all"]``: every recorded rule) named `<experiment>[/<variant>]@<rule>`,
+    holding the cross-corpus units that rule selected. A listed rule no directory recorded is an error."""
     systems: dict[str, pd.DataFrame] = {}
     for d in dirs:
-        name = load_results(d).experiment
-        if any(s == name or s.startswith(f"{name}/") for s in systems):
+        results = load_results(d)
+        name = results.experiment
+        if any(s == name or s.startswith((f"{name}/", f"{name}@")) for s in systems):
             name = f"{name} ({Path(d)})"
         preds = load_predictions(d)
         variants = preds["variant"].fillna("").astype(str) if "variant" in preds else pd.Series("", index=preds.index)
-        # one sweep, several selection rules (protocol.cross_selection): each rule's models are a system
-        rules = preds["selection"].fillna("").astype(str) if "selection" in preds else pd.Series("", index=preds.index)
-        for var, rule in dict.fromkeys(zip(variants, rules)):
+        chosen = preds["selection"].fillna("").astype(str) if "selection" in preds else pd.Series("", index=preds.index)
+        keep = rule_rows(chosen, list(rules) if rules else None, primary_rule(results.config))
+        for var, rule in dict.fromkeys(zip(variants[keep], chosen[keep])):
             label = f"{name}/{var}" if var else name
-            systems[f"{label}@{rule}" if rule else label] = preds[(variants == var) & (rules == rule)]
+            rows = (variants == var) & (keep if not rules else chosen == rule)
+            systems[f"{label}@{rule}" if rules else label] = preds[rows]
+    missing = [r for r in rules or [] if r != ALL_RULES and not any(s.endswith(f"@{r}") for s in systems)]
+    if missing:
+        raise ResultsError(f"no predictions selected by rule(s) {', '.join(missing)}: the rules a sweep tests are its "
+                           "protocol.cross_selection on cross-corpus units (predictions.parquet, column selection)")
     return systems
 
 

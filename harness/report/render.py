@@ -18,6 +18,7 @@ from harness.report.speaker_interval import speaker_intervals, with_intervals
 from harness.results.atomic import atomic_write, write_text
 from harness.results.io import load_results
 from harness.results.predictions import PREDICTIONS_FILE, load_predictions
+from harness.results.selections import load_selections
 
 
 @dataclass
@@ -40,7 +41,8 @@ def render_report(out_dir: Path | str) -> Report:
     :class:`~harness.results.errors.ResultsError` for a missing directory or table.
     """
     results = load_results(out_dir)
-    board = build_leaderboard(results.trials, results.config)
+    # protocol.cross_selection: every rule's own pick is a row of its own (selections.csv)
+    board = build_leaderboard(results.trials, results.config, load_selections(results.path))
     if (results.path / PREDICTIONS_FILE).is_file():
         board = with_intervals(board, speaker_intervals(load_predictions(results.path)))
     pooled = pooled_confusions(results.confusions, results.trials)
@@ -58,7 +60,8 @@ def render_report(out_dir: Path | str) -> Report:
     if not choices.empty:  # protocol.cross_selection: what each rule picks, side by side
         text += ("\n## Cross-corpus selection rules\n\nPer unit, the trial and epoch each rule picks (highest score; "
                  "risks and entropies negated) with the labelled source- and target-validation scores there "
-                 "(target_oracle: an upper bound, never a method). Test rows: only the primary rule's pick.\n\n"
+                 "(target_oracle: an upper bound, never a method). Each rule's pick is tested: the leaderboard rows "
+                 "whose protocol names the rule (no suffix: source_val), and selections.csv.\n\n"
                  + markdown_table(choices.round(4)) + "\n")
     write_text(results.path / "leaderboard.md", text)
     page = render_report_html(results, board, per_class, dists, figures, notes, selection)

@@ -5,7 +5,10 @@ harness.trial.selection_epoch). Per unit (variant, pair, fold) and rule this pic
 the highest score (ties: the later epoch, as Ray keeps it) and shows, at that pick, the labelled
 source-validation score (`source_val`) and, where recorded, the labelled target-validation score
 (`target_oracle`, an upper bound): how far each label-free rule's choice is from the oracle's, without
-retraining. Test metrics exist only for the primary rule's choice (the unit's selected trial).
+retraining. The sweep tests each rule's own pick too (harness.tuning.rule_picks, same rule: highest score,
+the later epoch on ties; that pick skips trials without a checkpoint, e.g. replayed repeats, which this
+table may name instead when they tie with their original); its test metrics are in selections.csv and
+the leaderboard rows under the rule's protocol.
 """
 from __future__ import annotations
 

@@ -5,7 +5,9 @@ Layout of ``results/<experiment>/`` (column-by-column description in README.md, 
     metrics.parquet, metrics.csv   tidy long rows, one value per (trial, epoch, split, head, metric)
     trials.parquet, trials.csv     one row per trial: hyper-parameters, best validation and test metrics
     confusion.json                 confusion matrices of the selected models
-    predictions.parquet            per-utterance test predictions of the selected models (harness.results.predictions)
+    predictions.parquet            per-utterance test predictions of the selected models (harness.results.predictions;
+                                   column `selection`: the cross-corpus rule, one set of rows per rule)
+    selections.csv                 every cross-corpus rule's pick and its test metrics (harness.results.selections)
     config.resolved.yaml           the resolved experiment config
     env.json                       package versions, git commit, hardware, Ray cluster resources
     report.html, leaderboard.md, per_class.csv, plots/   rendered from the files above by

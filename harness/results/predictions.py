@@ -2,7 +2,9 @@
 
 Columns: experiment, pair, source, target, fold, variant ("" without variants), trial_id (the unit and
 its chosen trial), method (train.method of that trial), utterance_id, speaker, label (true canonical label), head (fused / audio / face), predicted (label),
-and one `prob_<label>` column per class (NaN where the class is not in that unit's label space).
+and one `prob_<label>` column per class (NaN where the class is not in that unit's label space); in cross-corpus
+units with several `protocol.cross_selection` rules also `selection` (the rule whose pick the rows are: one set
+of rows per rule; missing or empty elsewhere, and in files written before it, which hold the primary rule's rows).
 What error analysis and the paired statistics of `fdan-bench compare` read.
 """
 from __future__ import annotations

@@ -63,9 +63,10 @@ class TuneBackend:
             yield directory
 
     def report(self, metrics: dict[str, Any], checkpoint_dir: str | None, improved: bool) -> None:
-        """A checkpoint only when the selection score reached its best so far (the latest on ties): with
-        `num_to_keep` Tune forces an experiment snapshot after each checkpoint, so fewer checkpoints,
-        fewer snapshots. Tune keeps the best one: the trial's best epoch, and where a restored trial resumes."""
+        """A checkpoint only when the selection score reached its best so far (the latest on ties), or another
+        cross-corpus rule's pick moved to this epoch (`improved`, harness.trial.loop): with `num_to_keep` Tune
+        forces an experiment snapshot after each checkpoint, so fewer checkpoints, fewer snapshots. Tune keeps
+        the best one (the trial's best epoch) and the latest (every rule's pick; where a restored trial resumes)."""
         import ray.tune
 
         ckpt = ray.tune.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir is not None and improved else None

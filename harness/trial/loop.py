@@ -10,7 +10,9 @@ is a barrier) or `TuneBackend` (ray.tune: this process, one device, no DDP). Rep
 `fit`'s (`epoch`, `train_<loss part>`, `val_loss`, `val_<head>_<metric>` and, under the `paper`
 protocol only, `test_...`; audio / face heads evaluated on their modality alone,
 `harness.trial.modality_eval`) plus `attempt_start_epoch` and `unit_key`; `improved` is the selection
-rule's verdict (`fdan.training.selection`) on the epoch's `selection_key` score.
+rule's verdict (`fdan.training.selection`) on the epoch's `selection_key` score, or (several
+`protocol.cross_selection` rules) another rule's pick moving to this epoch: each checkpoint then also
+carries the weights of every non-primary rule's pick so far (`harness.trial.rule_models`).
 
 With `model.freeze_backbone` the trial reads the cached trunk outputs (fdan.features.token_cache)
 instead of the media features and trains FDAN above its trunks (`fdan.model.frozen.FromTrunkOutputs`).
@@ -38,6 +40,7 @@ from fdan.training.target_use import reads_target
 from harness.trial.checkpoint import CHECKPOINT_FILE, load_checkpoint, resume_state, save_checkpoint
 from harness.trial.faults import maybe_fail, maybe_hold
 from harness.trial.modality_eval import evaluate_heads
+from harness.trial.rule_models import RuleModels
 from harness.trial.selection_epoch import EpochSelection
 from harness.trial.spec import TrialSpec
 
@@ -139,22 +142,30 @@ def run_epochs(spec: TrialSpec, backend: Backend) -> None:
         raise ValueError(f"{len(unit.train_idx)} training rows give no batch of {train_cfg.batch_size} per worker; "
                          "lower train.batch_size or resources.workers_per_trial")
     model = build_model(model_cfg, len(labels))
+    others = list(spec.rules[1:])  # the primary rule's pick is Ray's kept checkpoint; the others' ride along
     with backend.checkpoint_dir() as ckpt_dir:
-        resume = (resume_state(load_checkpoint(os.path.join(ckpt_dir, CHECKPOINT_FILE), map_location=device))
-                  if ckpt_dir is not None else None)
+        resume, picks = None, RuleModels(others)
+        if ckpt_dir is not None:
+            saved = load_checkpoint(os.path.join(ckpt_dir, CHECKPOINT_FILE), map_location=device)
+            resume, picks = resume_state(saved), RuleModels.restore(others, ckpt_dir, saved)
     start_epoch = resume.epoch + 1 if resume is not None else 1
 
     def report(end: EpochEnd) -> None:
         metrics = {**end.metrics, "attempt_start_epoch": start_epoch,  # > 1: this attempt resumed a checkpoint
                    "unit_key": unit.key}  # checked against its unit (harness.tuning.unit)
         with tempfile.TemporaryDirectory() as tmp:
-            written = None
+            written, moved = None, False
             if backend.rank == 0:
-                save_checkpoint(os.path.join(tmp, CHECKPOINT_FILE), end.resume_state(), labels=labels,
+                state = end.resume_state()
+                save_checkpoint(os.path.join(tmp, CHECKPOINT_FILE), state, labels=labels,
                                 model_config=model_cfg.model_dump(mode="json"), amp=train_cfg.amp,
                                 feature_config=None if spec.features is None else spec.features.model_dump(mode="json"))
+                if others:  # every non-primary rule's pick so far (harness.trial.rule_models)
+                    moved = picks.update(end.epoch, end.metrics, lambda: state.model)
+                    picks.save(tmp, end.epoch)
                 written = tmp
-            backend.report(metrics, written, end.improved)
+            # a checkpoint when the primary rule improved or another rule's pick moved here (the latest is kept)
+            backend.report(metrics, written, end.improved or moved)
 
     fit(model, train_loader, val_loader, train_cfg, num_classes=len(labels), device=device, target_loader=target_loader,
         test_loader=test_loader, selection=spec.selection, reporter=report, resume=resume,

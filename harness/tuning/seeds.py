@@ -44,7 +44,7 @@ def rerun_seeds(run_unit: RunUnit, cfg: ExperimentConfig, unit: WorkUnit, dirs: 
     for seed in [s for s in dict.fromkeys(cfg.search.seeds) if s != own]:
         tag = f"{unit.variant}~seed{seed}" if unit.variant else f"seed{seed}"
         summary = run_unit(seed_config(cfg, params, seed), replace(unit, variant=tag), dirs, plan, False, resume)
-        for part in ("trials", "metrics", "confusions", "predictions"):
+        for part in ("trials", "metrics", "confusions", "predictions", "selections"):
             for row in summary.get(part, []):
                 row.update(variant=unit.variant, seed=seed)
         out.append(summary)

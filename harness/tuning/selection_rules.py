@@ -4,11 +4,11 @@ Within-corpus units and the `paper` protocol keep `protocol.selection_key`. A cr
 selected by the first rule of `protocol.cross_selection` (the primary): `source_val` is
 `protocol.selection_key` itself (labelled source validation speakers, today's rule); any other rule
 `r` is the per-epoch score `sel_<r>` that the trial records (harness.trial.selection_epoch; higher is
-better for every rule). Every listed rule is recorded every epoch, so one sweep can show what each
-rule would pick (harness.report.rule_choices) without retraining.
+better for every rule). Every listed rule is recorded every epoch, and every other rule's pick is
+tested too (harness.tuning.rule_picks), so one sweep reports the rules side by side without retraining.
 
 Protocol column of a cross-corpus row: `<protocol>` under `source_val`, `<protocol>/<rule>` under any
-other primary rule, and `<protocol>/target_oracle (upper bound)` when labelled target speakers chose it.
+other rule, and `<protocol>/target_oracle (upper bound)` when labelled target speakers chose it.
 """
 from __future__ import annotations
 
@@ -40,10 +40,11 @@ def unit_selection_key(cfg: ExperimentConfig, unit: WorkUnit) -> str:
     return cfg.protocol.selection_key
 
 
-def protocol_label(cfg: ExperimentConfig, unit: WorkUnit) -> str:
-    """The protocol column of ``unit``'s rows (module docstring); transductive units keep their suffix."""
+def protocol_label(cfg: ExperimentConfig, unit: WorkUnit, rule: str | None = None) -> str:
+    """The protocol column of ``unit``'s rows selected by ``rule`` (default: the primary; module docstring);
+    transductive units keep their suffix."""
     label = cfg.protocol.name
-    rule = primary_rule(cfg)
+    rule = primary_rule(cfg) if rule is None else rule
     if scored_rules(cfg, unit) and rule != "source_val":
         label += f"/{rule}" + (ORACLE_NOTE if rule == "target_oracle" else "")
     return f"{label}+transductive" if unit.transductive else label

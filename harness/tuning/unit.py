@@ -1,4 +1,5 @@
-"""One (pair x fold) work unit end to end: tune it, pick its model on validation data, test that model once."""
+"""One (pair x fold) work unit end to end: tune it, pick its model on validation data, test that model once
+(and, with several cross-corpus selection rules, each rule's own pick)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,10 +11,11 @@ from harness.config import ExperimentConfig
 from harness.errors import SweepError, SweepStalled
 from harness.results.columns import HEADS
 from harness.results.split_source import protocol_with_split
-from harness.trial.heldout import evaluate_remote
+from harness.trial.heldout import evaluate_many
 from harness.tuning.collect import select, setting_columns, tidy_rows, trial_row
 from harness.tuning.seeds import chosen_seed, rerun_seeds
-from harness.tuning.selection_rules import protocol_label, unit_selection_key
+from harness.tuning.rule_picks import evaluate_rules
+from harness.tuning.selection_rules import protocol_label, scored_rules, unit_selection_key
 from harness.tuning.tune_start import one_start_at_a_time
 from harness.tuning.tuner import build_tuner, expected_trials, tune_name, trial_marks, trial_records, trial_spec
 from harness.tuning.watchdog import stall_verdict
@@ -28,7 +30,9 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     trials that did not error and reported a checkpoint. A unit with any errored trial (after Ray's
     retries) is not selected at all: its summary has ``failed`` set, no trial selected and no test
     metrics, and the run records it as not finished (``--resume`` retries the errored trials). Choosing
-    among the surviving trials would silently search a smaller space.
+    among the surviving trials would silently search a smaller space. A cross-corpus unit with several
+    `protocol.cross_selection` rules also has each other rule's own pick tested (harness.tuning.rule_picks:
+    summary ``selections``, predictions with ``selection``); the trials row stays the primary rule's.
     """
 
     searching = search and bool(cfg.search.space)
@@ -70,7 +74,16 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     best["selected"] = True
     # Only here, after selection, does the unit's test split reach a Ray task (the trial workers never
     # get it, except under the `paper` protocol, which selects on it by design).
-    test = evaluate_remote(best["checkpoint_path"], replace(spec.unit, test_idx=unit.test_idx), plan, spec.storage_filesystem)
+    def evaluate(picks: list[tuple[str, int | None]]) -> list[dict[str, Any]]:  # one held-out Ray task
+        return evaluate_many(picks, replace(spec.unit, test_idx=unit.test_idx), plan, spec.storage_filesystem)
+
+    rules = scored_rules(cfg, unit)
+    if rules:  # protocol.cross_selection: every rule's own pick is tested too, each row naming its rule
+        best["selection"] = rules[0]
+        test, by_rule = evaluate_rules(rules, records, rows, chosen, evaluate, lambda rule: protocol_with_split(
+            protocol_label(cfg, unit, rule), dirs[unit.source], dirs[unit.target]))
+    else:
+        test, by_rule = evaluate([(best["checkpoint_path"], None)])[0], {}
     for head in [h for h in HEADS if h in test["metrics"]]:  # a single-modality model has one head
         for metric, value in test["metrics"][head].items():
             best[f"test_{head}_{metric}"] = float(value)
@@ -82,14 +95,16 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     # per-utterance rows of the chosen model (results/predictions.parquet)
     summary["predictions"] = [{**ids, "trial_id": best["trial_id"], "method": best["method"], **row}
                               for row in test.get("predictions", [])]
+    summary.update(by_rule)  # with rules: every rule's selections row and prediction rows (the primary's included)
+    parts = ("trials", "metrics", "confusions", "predictions", "selections")
     if cfg.search.seeds:  # the chosen configuration again with other seeds (harness.tuning.seeds)
 
-        for part in ("trials", "metrics", "confusions", "predictions"):
-            for row in summary[part]:
+        for part in parts:
+            for row in summary.get(part, []):
                 row["seed"] = chosen_seed(cfg, records[chosen].params)
         for extra in rerun_seeds(run_unit, cfg, unit, dirs, plan, records[chosen].params, resume):
-            for part in ("trials", "metrics", "confusions", "predictions"):
-                summary[part].extend(extra.get(part, []))
+            for part in parts:
+                summary.setdefault(part, []).extend(extra.get(part, []))
             if extra.get("failed"):
                 summary["failed"] = f"re-run with another seed: {extra['failed']}"
     return summary

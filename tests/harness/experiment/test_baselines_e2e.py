@@ -11,6 +11,7 @@ import pytest
 
 from harness.results.io import load_results
 from harness.results.predictions import load_predictions
+from harness.results.selections import load_selections
 
 from ..experiment_data import run_cli
 
@@ -28,7 +29,7 @@ def test_baselines_sweep_writes_rows_per_method_and_paired_tests(tmp_path: Path)
         "--set", f"corpora.synth-street.root={tmp_path / 'street'}",
         "--set", "corpora.synth-studio.synth=" + synth % ("synth-studio", 0),
         "--set", "corpora.synth-street.synth=" + synth % ("synth-street", 1),
-        "--set", "train.epochs=1", "--set", "train.batch_size=4",
+        "--set", "train.epochs=2", "--set", "train.batch_size=4",  # 2 epochs: rules may pick different ones
         "--set", "variants=[{train.method: fdan}, {train.method: dann}, "
                  "{train.method: source_only, model.modalities: [audio]}]",
         "--set", "resources.num_cpus=2", "--set", "search.num_samples=1", "--set", "pairs.within=[]",
@@ -47,7 +48,9 @@ def test_baselines_sweep_writes_rows_per_method_and_paired_tests(tmp_path: Path)
         (cross, "source_only-audio", "source_only", "audio")])
     preds = load_predictions(results)
     assert set(preds["variant"]) == {"fdan", "dann", "source_only-audio"}
-    for (pair, variant), rows in preds.groupby(["pair", "variant"]):
+    rules = ["dev", "source_val", "snd", "entropy", "target_oracle"]  # baselines.yaml's protocol.cross_selection
+    assert set(preds["selection"]) == set(rules)  # every rule's own pick tested on the held-out rows
+    for (pair, variant, rule), rows in preds.groupby(["pair", "variant", "selection"]):
         n_test = int(chosen[(chosen["pair"] == pair) & (chosen["variant"] == variant)]["n_test"].iloc[0])
         heads = {"audio"} if variant == "source_only-audio" else {"fused", "audio", "face"}
         assert set(rows["head"]) == heads and len(rows) == len(heads) * n_test and rows["utterance_id"].nunique() == n_test
@@ -65,6 +68,26 @@ def test_baselines_sweep_writes_rows_per_method_and_paired_tests(tmp_path: Path)
     recorded = recorded[recorded["split"] == "selection"]
     assert set(recorded["metric"]) == {"dev", "source_val", "snd", "entropy", "target_oracle"}
     assert "## Cross-corpus selection rules" in board
+    # each rule picks by its own per-epoch score (the later epoch on ties), and is a leaderboard row of its own
+    picks = load_selections(results)
+    assert sorted(picks.groupby("variant")["selection"].apply(sorted).tolist()) == [sorted(rules)] * 3
+    assert set(picks.loc[picks["primary"], "selection"]) == {"dev"}
+    for row in picks.itertuples():
+        scores = recorded[(recorded["variant"] == row.variant) & (recorded["metric"] == row.selection)]
+        scores = scores.sort_values("epoch")
+        assert scores["trial_id"].nunique() == 1 and row.trial_id == scores["trial_id"].iloc[0]
+        best = scores["value"].max()
+        assert row.epoch == int(scores.loc[scores["value"] == best, "epoch"].iloc[-1])
+    labels = {"dev": "speaker-independent/dev", "source_val": "speaker-independent", "snd": "speaker-independent/snd",
+              "entropy": "speaker-independent/entropy", "target_oracle": "speaker-independent/target_oracle (upper bound)"}
+    for rule in rules:
+        for variant in ("fdan", "dann"):
+            assert f"| {cross} | cross | {labels[rule]} | {variant} |" in board, (rule, variant)
+    cmp = run_cli("compare", str(results), "--selection", "snd", "--stats", "--n-boot", "200",
+                  "--out", str(tmp_path / "snd.csv"))
+    assert cmp.exit_code == 0, cmp.output
+    paired = pd.read_csv(tmp_path / "snd.paired.csv")
+    assert set(paired["system"]) == {"baselines/dann@snd"} and set(paired["baseline"]) == {"baselines/fdan@snd"}
     cmp = run_cli("compare", str(results), "--stats", "--n-boot", "200", "--out", str(tmp_path / "cmp.csv"))
     assert cmp.exit_code == 0, cmp.output
     paired = pd.read_csv(tmp_path / "cmp.paired.csv")

@@ -25,8 +25,9 @@ def board() -> pd.DataFrame:
 
 
 def test_columns_and_rows(board):
-    assert list(board.columns) == ["pair", "kind", "protocol", "variant", "method", "modalities", "n_classes",
-                                   "folds", *value_columns(), "paper"]
+    assert list(board.columns) == ["pair", "kind", "protocol", "selection", "variant", "method", "modalities",
+                                   "n_classes", "folds", *value_columns(), "paper"]
+    assert set(board["selection"]) == {""}  # no cross-corpus rule recorded
     assert board["pair"].tolist() == ["savee", "savee→meld", "overall (within)", "overall (cross)"]
     assert board["kind"].tolist() == ["within", "cross", "within", "cross"]  # overall rows never pool the kinds
     assert board["n_classes"].tolist() == [4, 3, 4, 3]

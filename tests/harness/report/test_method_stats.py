@@ -81,7 +81,8 @@ def test_selection_rules_are_systems(tmp_path):
     write_results(out, **make_inputs("x"))
     write_predictions(out, pd.concat([predictions(0.5).assign(selection="source_val"),
                                       predictions(0.7, rng_seed=3).assign(selection="iwv")]))
-    assert list(load_systems([out])) == ["x@source_val", "x@iwv"]
+    assert list(load_systems([out])) == ["x"]  # the primary rule (source_val by default) keeps the plain name
+    assert list(load_systems([out], ["all"])) == ["x@source_val", "x@iwv"]
 
 
 def test_cli_writes_the_stats_csv(tmp_path):

@@ -24,6 +24,7 @@ class Recorder:
         self.store, self.resume_from, self.improved_only = store, resume_from, improved_only
         self.reports: list[dict] = []
         self.checkpoints: list[Path] = []
+        self.flags: list[bool] = []  # each report's `improved`
 
     def prepare_loader(self, loader, seed):
         return loader
@@ -37,6 +38,7 @@ class Recorder:
 
     def report(self, metrics, checkpoint_dir, improved):
         self.reports.append(metrics)
+        self.flags.append(improved)
         if checkpoint_dir is not None and (improved or not self.improved_only):
             dest = self.store / f"epoch{metrics['epoch']}"
             shutil.copytree(checkpoint_dir, dest)
@@ -108,22 +110,52 @@ def test_trial_models_of_frozen_trunks_standardise_their_tokens():
     assert build_model({**base, "freeze_backbone": True, "token_standardise": "off"}, 3).net.audio_tokens.embed.standardise is None
 
 
-def test_a_cross_corpus_trial_records_every_rule_and_the_primary_one_selects(tmp_path: Path) -> None:
-    """protocol.cross_selection: sel_<rule> reported every epoch; checkpoints follow the primary rule (sel_dev)."""
+def _kept(scores: list[float]) -> list[int]:
+    """Epochs (1-based) at which a score reaches its best so far (the later epoch on ties)."""
+    return [e for e, s in enumerate(scores, 1) if s >= max(scores[:e])]
+
+
+def test_a_cross_corpus_trial_records_every_rule_and_keeps_each_rules_pick(tmp_path: Path) -> None:
+    """protocol.cross_selection: sel_<rule> reported every epoch; a checkpoint where the primary rule (sel_dev)
+    improves or another rule's pick moves, and every checkpoint carries each other rule's pick so far."""
     from dataclasses import replace
 
+    from harness.trial.checkpoint import load_checkpoint
+    from harness.trial.rule_models import RULE_MODELS_FILE, rule_weights
+
     features = write_feature_cache(tmp_path / "features")
-    base = config(features, epochs=3)
+    base = config(features, epochs=4)
     rules = ("dev", "source_val", "snd", "entropy", "target_oracle")
     spec = replace(base, selection_key="sel_dev", rules=rules, rule_metric="fused_uar",
                    unit=replace(base.unit, target_val_idx=tuple(range(16, 20))))
-    rec = Recorder(tmp_path / "ckpt")
+    rec = Recorder(tmp_path / "every", improved_only=False)  # every epoch's checkpoint, and its `improved`
     run_epochs(spec, rec)
     assert all({f"sel_{r}" for r in rules} <= set(r) for r in rec.reports)
     assert all(r["sel_source_val"] == r["val_fused_uar"] for r in rec.reports)
-    scores = [r["sel_dev"] for r in rec.reports]
-    improved = [e for e, s in enumerate(scores, 1) if s >= max(scores[:e])]
-    assert [int(p.name[5:]) for p in rec.checkpoints] == improved
+    kept = {rule: _kept([r[f"sel_{rule}"] for r in rec.reports]) for rule in rules}
+    flagged = [e for e, f in enumerate(rec.flags, 1) if f]
+    assert flagged == sorted({e for k in kept.values() for e in k})  # Tune keeps these (and the latest of them)
+    latest = rec.checkpoints[flagged[-1] - 1]
+    saved = torch.load(latest / RULE_MODELS_FILE, weights_only=True)
+    assert {r: e for r, (e, _) in saved["best"].items()} == {r: kept[r][-1] for r in rules[1:]}
+    own = load_checkpoint(latest / CHECKPOINT_FILE)
+    assert set(saved["models"]) == {str(kept[r][-1]) for r in rules[1:]} - {str(own["epoch"])}  # one copy per epoch
+    for rule in rules[1:]:
+        epoch = kept[rule][-1]
+        truth = load_checkpoint(rec.checkpoints[epoch - 1] / CHECKPOINT_FILE)["model"]
+        weights = rule_weights(str(latest), own, epoch)
+        assert all(torch.equal(weights[k], truth[k]) for k in truth)
+    with pytest.raises(Exception, match="no weights of epoch"):
+        rule_weights(str(latest), own, 99)
+    # a resumed trial continues every rule's bookkeeping from its checkpoint
+    resumed = Recorder(tmp_path / "resumed", resume_from=rec.checkpoints[1], improved_only=False)
+    run_epochs(replace(spec, train=spec.train.model_copy(update={"epochs": 3})), resumed)
+    again = torch.load(resumed.checkpoints[-1] / RULE_MODELS_FILE, weights_only=True)
+    before = torch.load(rec.checkpoints[1] / RULE_MODELS_FILE, weights_only=True)["best"]
+    third = resumed.reports[-1]
+    for rule in rules[1:]:  # epoch 3's score against the best of epochs 1-2 restored from the checkpoint
+        expected = 3 if third[f"sel_{rule}"] >= before[rule][1] else before[rule][0]
+        assert again["best"][rule][0] == expected
 
 
 def test_source_only_trial_never_builds_a_target_loader(tmp_path: Path, monkeypatch) -> None:
