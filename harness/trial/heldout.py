@@ -17,7 +17,7 @@ from fdan.alignment.scopes import without_alignment
 from fdan.features.featureset import FeatureSet
 from fdan.model.frozen import load_trainable_state
 from harness.cluster.resources import ResourcePlan
-from harness.trial.checkpoint import load_checkpoint
+from harness.trial.checkpoint import CheckpointError, load_checkpoint
 from harness.trial.loop import CHECKPOINT_FILE, build_model, dataset, make_loader
 from harness.trial.modality_eval import evaluate_heads, prediction_rows
 from harness.trial.rule_models import rule_weights
@@ -66,13 +66,23 @@ def evaluate_remote(checkpoint_path: str, unit: UnitRows, plan: ResourcePlan, fi
 
 
 def evaluate_checkpoints(picks: list[tuple[str, int | None]], unit: UnitRows, torch_threads: int = 1,
-                         filesystem: Any = None) -> list[dict[str, Any]]:
-    """`evaluate_checkpoint` of each (checkpoint path, epoch) in turn, in one process; results in that order."""
-    return [evaluate_checkpoint(path, unit, torch_threads, filesystem, epoch) for path, epoch in picks]
+                         filesystem: Any = None, missing_ok: bool = False) -> list[dict[str, Any]]:
+    """`evaluate_checkpoint` of each (checkpoint path, epoch) in turn, in one process; results in that order.
+    ``missing_ok``: a checkpoint without the weights of a pick's epoch (a sweep begun before rule picks were
+    kept, then resumed) gives ``{"error": message}`` for that pick instead of failing every pick."""
+    out = []
+    for path, epoch in picks:
+        try:
+            out.append(evaluate_checkpoint(path, unit, torch_threads, filesystem, epoch))
+        except CheckpointError as exc:
+            if not missing_ok:
+                raise
+            out.append({"error": str(exc)})
+    return out
 
 
 def evaluate_many(picks: list[tuple[str, int | None]], unit: UnitRows, plan: ResourcePlan,
-                  filesystem: Any = None) -> list[dict[str, Any]]:
+                  filesystem: Any = None, missing_ok: bool = False) -> list[dict[str, Any]]:
     """:func:`evaluate_checkpoints` as one Ray task (one worker start and one torch import for a unit's picks,
     which take longer than evaluating a small test fold); results in the order of ``picks``."""
     import ray
@@ -80,4 +90,4 @@ def evaluate_many(picks: list[tuple[str, int | None]], unit: UnitRows, plan: Res
     task = ray.remote(evaluate_checkpoints).options(
         num_cpus=plan.cpus_per_worker, num_gpus=plan.gpus_per_worker if plan.use_gpu else 0,
     )
-    return ray.get(task.remote(picks, unit, plan.torch_threads, filesystem))
+    return ray.get(task.remote(picks, unit, plan.torch_threads, filesystem, missing_ok))

@@ -16,12 +16,14 @@ harness.results.predictions).
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import pandas as pd
 
 from harness.results.columns import HEADS
+from harness.trial.checkpoint import CheckpointError
 from harness.tuning.collect import TrialRecord, best_epoch
 
 SCORE_PREFIX = "sel_"
@@ -29,7 +31,8 @@ SCORE_PREFIX = "sel_"
 CARRIED = ("experiment", "pair", "source", "target", "fold", "variant", "trial_id", "method", "modalities", "backbone",
            "labels", "n_test", "n_train_speakers")
 
-Evaluate = Callable[[list[tuple[str, int]]], list[dict[str, Any]]]  # [(checkpoint path, epoch)] -> held-out results
+# ([(checkpoint path, epoch)], missing_ok) -> held-out results ({'error': ...} for a pick whose weights are missing)
+Evaluate = Callable[[list[tuple[str, int]], bool], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,16 @@ def evaluate_rules(rules: list[str], records: list[TrialRecord], rows: list[dict
     picks += [p for rule in rules[1:] if (p := pick(rule, records, [r["status"] for r in rows])) is not None]
     models = list(dict.fromkeys((p.trial, p.epoch) for p in picks))  # the primary's first; coinciding picks once
     paths = {(p.trial, p.epoch): p.checkpoint for p in reversed(picks)}  # the primary's checkpoint for its own model
-    tested = dict(zip(models, evaluate([(paths[k], k[1]) for k in models])))
+    tested = dict(zip(models, evaluate([(paths[k], k[1]) for k in models], True)))
+    if "error" in tested[models[0]]:  # the primary's own checkpoint: nothing to fall back on
+        raise CheckpointError(tested[models[0]]["error"])
     out: dict[str, list] = {"selections": [], "predictions": []}
     for p in picks:
         row, test = rows[p.trial], tested[(p.trial, p.epoch)]
+        if "error" in test:  # reported, never silently dropped: the rule has no rows in this unit
+            print(f"warning: {row.get('pair')} fold {row.get('fold')}: rule {p.rule}'s pick (trial {row.get('trial_id')}, "
+                  f"epoch {p.epoch}) not tested: {test['error']}", file=sys.stderr)
+            continue
         entry = {k: row[k] for k in CARRIED if k in row}
         entry.update(selection=p.rule, primary=p.rule == rules[0], protocol=protocol(p.rule), epoch=p.epoch, score=p.score)
         entry.update({f"test_{h}_{m}": float(v) for h in HEADS if h in test["metrics"]

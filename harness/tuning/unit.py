@@ -74,8 +74,8 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
     best["selected"] = True
     # Only here, after selection, does the unit's test split reach a Ray task (the trial workers never
     # get it, except under the `paper` protocol, which selects on it by design).
-    def evaluate(picks: list[tuple[str, int | None]]) -> list[dict[str, Any]]:  # one held-out Ray task
-        return evaluate_many(picks, replace(spec.unit, test_idx=unit.test_idx), plan, spec.storage_filesystem)
+    def evaluate(picks: list[tuple[str, int | None]], missing_ok: bool = False) -> list[dict[str, Any]]:  # one Ray task
+        return evaluate_many(picks, replace(spec.unit, test_idx=unit.test_idx), plan, spec.storage_filesystem, missing_ok)
 
     rules = scored_rules(cfg, unit)
     if rules:  # protocol.cross_selection: every rule's own pick is tested too, each row naming its rule

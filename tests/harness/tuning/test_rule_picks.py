@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pytest
 
 from harness.tuning.collect import TrialRecord, select, trial_row
 from harness.tuning.rule_picks import evaluate_rules, latest_checkpoint, pick
@@ -57,7 +58,7 @@ def test_each_rule_picks_from_its_own_score_and_each_model_is_tested_once():
     assert chosen == 0 and rows[0]["best_epoch"] == 2
     calls: list[list] = []
 
-    def evaluate(picks):
+    def evaluate(picks, missing_ok):
         calls.append(picks)
         return [_test_result(f"{path}@{epoch}") for path, epoch in picks]
 
@@ -87,7 +88,7 @@ def test_a_pick_that_coincides_with_the_primarys_is_not_evaluated_again():
         record.history["checkpoint_path"] = None  # only t0 has checkpoints
     calls: list = []
 
-    def evaluate(picks):
+    def evaluate(picks, missing_ok):
         calls.append(picks)
         return [_test_result("primary") for _ in picks]
 
@@ -95,3 +96,22 @@ def test_a_pick_that_coincides_with_the_primarys_is_not_evaluated_again():
     assert calls == [[("/ckpt/t0/e2", 2)]] and [s["selection"] for s in out["selections"]] == ["dev", "entropy"]
     records[0].history["sel_snd"] = math.nan
     assert pick("snd", records, [r["status"] for r in rows]) is None
+
+
+def test_a_pick_whose_weights_are_missing_is_reported_not_fatal(capsys):
+    """A sweep begun before rule picks were kept and then resumed: a rule's epoch may be in no checkpoint. That rule
+    loses its rows in the unit with a warning naming it; the primary's own checkpoint missing stays an error."""
+    from harness.trial.checkpoint import CheckpointError
+
+    records, rows = _unit()
+
+    def evaluate(picks, missing_ok):
+        assert missing_ok
+        return [{"error": "no weights of epoch 1"} if epoch == 1 else _test_result(f"{path}@{epoch}") for path, epoch in picks]
+
+    _, out = evaluate_rules(RULES, records, rows, select(rows), evaluate, str)
+    assert "snd" not in {s["selection"] for s in out["selections"]} and "dev" in {s["selection"] for s in out["selections"]}
+    err = capsys.readouterr().err
+    assert "rule snd's pick" in err and "rule iwv's pick" in err and "no weights of epoch 1" in err
+    with pytest.raises(CheckpointError, match="epoch 2"):
+        evaluate_rules(RULES, records, rows, select(rows), lambda picks, ok: [{"error": "no weights of epoch 2"}] * len(picks), str)
