@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.experiment.progress import duration
 from harness.results.errors import ResultsError
 from harness.results.io import load_results
 
@@ -92,14 +93,6 @@ def estimate(times: TrialTimes, trials: int, epochs: int, at_once: int, workers_
     wall = times.startup_s + times.overhead * trials * t / max(1, at_once)
     return Estimate(wall_s=wall, worker_hours=trials * t * workers_per_trial / 3600,
                     node_hours=None if nodes is None else nodes * wall / 3600)
-
-
-def duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def describe_estimate(times: TrialTimes, est: Estimate, source: str, low: bool) -> str:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 PREFIX = "progress: "
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A human duration: seconds under 90 s, minutes under 90 min, else hours (one decimal)."""
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
@@ -51,8 +52,8 @@ class RunProgress:
     def line(self) -> str:
         eta = self.eta()
         return (f"{PREFIX}{self.done_units}/{self.total_units} units, {self.trials}/"
-                f"{self.total_units * self.trials_per_unit} trials, elapsed {_duration(time.monotonic() - self.started)}, "
-                f"ETA {'unknown (no unit finished yet)' if eta is None else _duration(eta)}")
+                f"{self.total_units * self.trials_per_unit} trials, elapsed {duration(time.monotonic() - self.started)}, "
+                f"ETA {'unknown (no unit finished yet)' if eta is None else duration(eta)}")
 
 
 def last_progress(log_text: str) -> str | None:
