@@ -79,12 +79,18 @@ def run_side_by_side(items: Sequence[Item], lanes: list[int], work: Callable[[It
     def start_waiting(pool: ThreadPoolExecutor) -> None:
         nonlocal resized_at, freed
         if resize is not None and waiting and (freed or time.monotonic() - resized_at >= resize_every_s):
-            new = resize(list(widths), len(waiting))
+            try:  # best effort: a failed look at the cluster (a GCS hiccup) keeps the lanes as they are
+                new = resize(list(widths), len(waiting))
+            except Exception as exc:  # noqa: BLE001 - any error of the hook; the sweep itself goes on
+                print(f"warning: could not resize the lanes ({type(exc).__name__}: {exc}); keeping {widths}",
+                      file=sys.stderr)
+                new = widths
             if len(new) >= len(widths):  # lanes are never removed, only closed (width 0)
                 widths[:] = new
             resized_at, freed = time.monotonic(), False
         busy = {lane for _, lane, _ in running.values()}
-        for lane in range(len(widths)):
+        # the widest idle lanes first: a resize may have widened a lane other than the one that just freed
+        for lane in sorted(range(len(widths)), key=lambda i: -widths[i]):
             if not waiting or stop_requested():
                 return
             held = sum(w for _, _, w in running.values())

@@ -63,6 +63,32 @@ def test_the_hook_is_asked_before_the_first_unit_and_when_a_lane_frees_while_uni
     assert looks == [3, 2, 1]
 
 
+def test_a_failing_hook_keeps_the_lanes_and_every_unit_finishes(capsys):
+    """A look at the cluster that fails (e.g. the GCS unreachable for a moment) must not stop or hang the run."""
+    units, calls = Spans(0.1), []
+
+    def resize(widths, waiting):
+        calls.append(waiting)
+        if len(calls) == 2:
+            raise ConnectionError("GCS unreachable")
+        return widths
+
+    done = []
+    run_side_by_side(list(range(4)), [1, 1], units.work, lambda i, r: done.append(i), resize, resize_every_s=100)
+    assert sorted(done) == list(range(4)) and len(calls) >= 3
+    assert "could not resize the lanes (ConnectionError: GCS unreachable)" in capsys.readouterr().err
+
+
+def test_a_widened_idle_lane_takes_the_next_unit():
+    """Lanes [1, 1]; when the first unit ends the cluster has grown to 4 slots -> widths [1, 1, 2]: the waiting
+    unit goes to the widest idle lane (2 trials at once), not to the lane that just freed."""
+    units = Spans(0.2)
+    looks = iter([[1, 1], [1, 1, 2]])
+    run_side_by_side(list(range(3)), [1, 1], units.work, lambda i, r: None,
+                     lambda widths, waiting: next(looks, widths), resize_every_s=100)
+    assert units.spans[2][2] == 2
+
+
 def test_shrinking_starts_no_unit_until_the_running_ones_fit():
     units = Spans(0.3)
 
