@@ -33,7 +33,7 @@ from harness.experiment.progress import RunProgress
 from harness.experiment.state import UNITS_DIR, check_results_dir, read_unit, write_state, write_unit
 from harness.results.io import write_results
 from harness.results.predictions import write_predictions
-from harness.results.selections import write_selections
+from harness.results.selections import fill_primary, write_selections
 from harness.tuning.tuner import expected_trials, experiment_storage
 from harness.tuning.unit import run_unit
 
@@ -106,17 +106,21 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
 
         def publish(summaries: list[dict[str, Any]]) -> None:
             """Tables from every summary so far (finished and failed units), then the caller's report."""
+            primary = cfg.protocol.cross_selection[0]
+            trials = pd.DataFrame([t for s in summaries for t in s["trials"]])
+            if "selected" in trials:  # units kept from before rule picks: their selected row is the primary's
+                trials = fill_primary(trials, primary, trials["selected"].fillna(False).astype(bool))
             write_results(
                 results,
                 metrics=pd.DataFrame([m for s in summaries for m in s["metrics"]]),
-                trials=pd.DataFrame([t for s in summaries for t in s["trials"]]),
+                trials=trials,
                 confusions=[c for s in summaries for c in s["confusions"]],
                 config=dump_config(cfg),
                 cluster_resources={**cluster, "plan": plan.as_dict(), "run_started_at": started_at},
             )
             predictions = [p for s in summaries for p in s.get("predictions", [])]
             if predictions:
-                write_predictions(results, pd.DataFrame(predictions))
+                write_predictions(results, fill_primary(pd.DataFrame(predictions), primary))
             selections = [r for s in summaries for r in s.get("selections", [])]  # cross_selection: every rule's pick
             if selections:
                 write_selections(results, pd.DataFrame(selections))

@@ -27,6 +27,7 @@ def compare(dirs: Sequence[Path | str], rules: Sequence[str] | None = None) -> p
         raise ResultsError("compare needs at least one results directory")
     frames: list[pd.DataFrame] = []
     seen: set[str] = set()
+    recorded: set[str] = set()
     for d in dirs:
         results = load_results(d)
         name = results.experiment
@@ -34,11 +35,16 @@ def compare(dirs: Sequence[Path | str], rules: Sequence[str] | None = None) -> p
             name = f"{name} ({results.path})"
         seen.add(name)
         picks = load_selections(results.path) if rules else None
+        recorded |= set(picks["selection"]) if picks is not None else set()
         if picks is not None and ALL_RULES not in rules:
             picks = picks[picks["selection"].isin(list(rules))]
         board = build_leaderboard(results.trials, results.config, picks)
         board.insert(0, "experiment", name)
         frames.append(board)
+    unknown = [r for r in (rules or []) if r != ALL_RULES and r not in recorded]
+    if unknown:
+        raise ResultsError(f"--selection {', '.join(unknown)}: no such rule was tested in "
+                           f"{', '.join(str(d) for d in dirs)} (recorded: {', '.join(sorted(recorded)) or 'none'})")
     return pd.concat(frames, ignore_index=True)
 
 

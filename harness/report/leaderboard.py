@@ -36,7 +36,8 @@ DASH = "–"
 OVERALL = "overall"
 
 PROTOCOL_NOTE = (
-    "Test-set percentages of the trial selected per pair × fold: mean ± sample std (ddof=1) over folds "
+    "Test-set percentages of the model selected per pair × fold (with several cross-corpus rules, per rule: "
+    "the protocol column names it): mean ± sample std (ddof=1) over folds "
     "(over folds × seeds when the chosen configuration was re-run with search.seeds); "
     "\"± –\" means a single fold (in an overall row: a single pair); [lo, hi] is the 95 % speaker-bootstrap interval "
     "(test speakers resampled, seeds averaged). Overall rows: mean over pairs ± std of the pair means. "

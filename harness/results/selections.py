@@ -63,3 +63,18 @@ def rule_rows(rules: pd.Series, wanted: list[str] | None, primary: str) -> pd.Se
     if not wanted:
         return rules.isin(["", primary])
     return rules != "" if ALL_RULES in wanted else rules.isin(wanted)
+
+
+def fill_primary(table: pd.DataFrame, primary: str, rows: pd.Series | None = None) -> pd.DataFrame:
+    """Name the primary rule on rows without a ``selection`` in a (pair, variant) whose other rows name rules: the
+    units of a sweep begun before rule picks were kept and resumed after (their rows are the primary rule's pick,
+    and must group with it, not apart). ``rows``: only these rows may be filled (the trials table's selected ones)."""
+    if "selection" not in table or table.empty:
+        return table
+    out = table.copy()
+    rule = out["selection"].fillna("").astype(str)
+    variant = out["variant"].fillna("").astype(str) if "variant" in out else pd.Series("", index=out.index)
+    named = (rule != "").groupby([out["pair"].astype(str), variant]).transform("any")
+    fill = named & (rule == "") & (rows if rows is not None else True)
+    out["selection"] = rule.where(~fill, primary)
+    return out

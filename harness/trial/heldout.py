@@ -60,11 +60,6 @@ def evaluate_checkpoint(checkpoint_path: str, unit: UnitRows, torch_threads: int
     }
 
 
-def evaluate_remote(checkpoint_path: str, unit: UnitRows, plan: ResourcePlan, filesystem: Any = None) -> dict[str, Any]:
-    """Run `evaluate_checkpoint` as a Ray task with one trial worker's resources (`unit` with its test rows)."""
-    return evaluate_many([(checkpoint_path, None)], unit, plan, filesystem)[0]
-
-
 def evaluate_checkpoints(picks: list[tuple[str, int | None]], unit: UnitRows, torch_threads: int = 1,
                          filesystem: Any = None, missing_ok: bool = False) -> list[dict[str, Any]]:
     """`evaluate_checkpoint` of each (checkpoint path, epoch) in turn, in one process; results in that order.

@@ -22,7 +22,7 @@ from ray.tune.search import Searcher
 from harness.config.search_space import SearchSpace, param_name
 from harness.trial.entry import REUSE_KEY
 
-_REPORTED_PREFIXES = ("train_", "val_", "test_")
+_REPORTED_PREFIXES = ("train_", "val_", "test_", "sel_")  # sel_<rule>: the cross-corpus rules' scores
 
 
 def grid_size(space: SearchSpace) -> int | None:

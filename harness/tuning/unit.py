@@ -103,6 +103,10 @@ def run_unit(cfg: ExperimentConfig, unit: WorkUnit, dirs: dict[str, Path], plan:
             for row in summary.get(part, []):
                 row["seed"] = chosen_seed(cfg, records[chosen].params)
         for extra in rerun_seeds(run_unit, cfg, unit, dirs, plan, records[chosen].params, resume):
+            if rules:  # a re-run trains the primary rule's configuration: another rule could only pick an epoch of
+                # it, not its own trial, so the other rules' rows stay those of the searched seed
+                extra["selections"] = [s for s in extra.get("selections", []) if s.get("primary")]
+                extra["predictions"] = [p for p in extra.get("predictions", []) if p.get("selection") in (None, "", rules[0])]
             for part in parts:
                 summary.setdefault(part, []).extend(extra.get(part, []))
             if extra.get("failed"):

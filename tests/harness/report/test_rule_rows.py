@@ -106,6 +106,21 @@ def test_report_and_compare_name_the_rule(tmp_path):
     board = pd.read_csv(tmp_path / "c.board.csv")
     assert set(board.loc[board["pair"] == CROSS, "protocol"]) == {PROTOCOL, f"{PROTOCOL}/snd",
                                                                    f"{PROTOCOL}/target_oracle (upper bound)"}
+    res = CliRunner().invoke(app, ["compare", str(out), "--selection", "iwvv"], terminal_width=250)
+    assert res.exit_code != 0 and "iwvv" in res.output and "recorded: snd, source_val, target_oracle" in res.output
     res = CliRunner().invoke(app, ["compare", str(out), "--out", str(tmp_path / "d.csv")], terminal_width=250)
     assert res.exit_code == 0, res.output
     assert set(pd.read_csv(tmp_path / "d.csv")["protocol"]) == {PROTOCOL}  # default: the primary rule's rows
+
+
+def test_units_from_before_rule_picks_join_the_primary_rules_rows():
+    """A sweep begun before rule picks were kept, resumed after: its kept units' rows carry no selection and must
+    group with the primary rule's (fill_primary, applied when the run writes its tables), never apart."""
+    from harness.results.selections import fill_primary
+
+    preds = pd.DataFrame({"pair": ["p", "p", "p", "w"], "variant": "", "fold": [0, 1, 1, 0],
+                          "selection": ["", "dev", "snd", ""]})
+    assert fill_primary(preds, "dev")["selection"].tolist() == ["dev", "dev", "snd", ""]  # within pair w: no rules
+    trials = preds.assign(selected=[True, True, False, False])
+    trials.loc[2, "selection"] = ""
+    assert fill_primary(trials, "dev", trials["selected"])["selection"].tolist() == ["dev", "dev", "", ""]

@@ -61,8 +61,8 @@ class Scripted(Searcher):
 
 
 def report(epoch: int, score: float) -> dict:
-    return {"epoch": epoch, "val_fused_uar": score, "train_loss": 1.0 / epoch, "config": {"x": 1}, "time_total_s": 3.0,
-            "training_iteration": epoch}
+    return {"epoch": epoch, "val_fused_uar": score, "train_loss": 1.0 / epoch, "sel_dev": -score, "config": {"x": 1},
+            "time_total_s": 3.0, "training_iteration": epoch}
 
 
 def test_a_repeat_waits_for_its_original_then_replays_it() -> None:
@@ -77,8 +77,9 @@ def test_a_repeat_waits_for_its_original_then_replays_it() -> None:
     s.on_trial_complete("t1", {"score": 0.2, **report(2, 0.2)})
     released = s.suggest("t5")
     assert released[REUSE_KEY]["trial_id"] == "t1" and released["a"] == 1
-    assert released[REUSE_KEY]["history"] == [{"epoch": 1, "val_fused_uar": 0.1, "train_loss": 1.0},
-                                              {"epoch": 2, "val_fused_uar": 0.2, "train_loss": 0.5}]
+    # the rules' scores too: a replay under a primary rule other than source_val reports the metric Tune sorts by
+    assert released[REUSE_KEY]["history"] == [{"epoch": 1, "val_fused_uar": 0.1, "train_loss": 1.0, "sel_dev": -0.1},
+                                              {"epoch": 2, "val_fused_uar": 0.2, "train_loss": 0.5, "sel_dev": -0.2}]
     s.on_trial_complete("t5", {"score": 0.2})
     assert inner.told == {"t1": 0.2, "t3": 0.2}  # the inner searcher hears of the repeat under its own id
     assert s.suggest("t6") == Searcher.FINISHED and s.repeats == 1
