@@ -50,10 +50,10 @@ def test_validation_sweep_recovers_the_planted_shift_direction(tmp_path: Path) -
     res = run_cli("sweep", str(REPO / "experiments" / "validation.yaml"), *[a for s in sets for a in ("--set", s)])
     assert res.exit_code == 0, res.output
     preds = load_predictions(out / "validation")
-    # protocol.cross_selection [source_val, iwv, dev, snd, entropy, im]: each rule's pick tested on every cross unit
+    # protocol.cross_selection [source_val, iwv, dev, snd, entropy, im, target_oracle]: each rule's pick tested on every cross unit
     cross = preds[~preds["pair"].astype(str).str.endswith(" (oracle)") & (preds["head"] == "fused")]
     assert (cross.groupby(["pair", "fold", "selection"]).size().unstack().nunique(axis=1) == 1).all()
-    assert set(cross["selection"]) == {"source_val", "iwv", "dev", "snd", "entropy", "im"}
+    assert set(cross["selection"]) == {"source_val", "iwv", "dev", "snd", "entropy", "im", "target_oracle"}
     null, shifted = _accuracy(preds, "synth-null", "source_only"), _accuracy(preds, SHIFTED, "source_only")
     assert shifted < null, (shifted, null)
     if ORACLE:
