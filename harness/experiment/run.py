@@ -3,9 +3,10 @@
 
 A unit whose summary (`units/<key>.json`, see `harness.experiment.state`) exists is not run again. After
 every finished unit (and once more when the run stops) the tables are rewritten from the summaries so
-far, rows in the units' order whatever order they finish in, and `on_results(results_dir)` is called
-(the CLI renders leaderboard.md and plots/ there), so `report` and `compare` work on a running or a
-crashed sweep. Units with errored trials are reported at the end (`SweepFailed`); `--resume` retries them.
+far, rows in the units' order whatever order they finish in, so `report` and `compare` work on a running or a
+crashed sweep. `on_results(results_dir)` (the CLI renders leaderboard.md, plots/ and report.html there) is
+called at most every `REPORT_EVERY_S` seconds while units run and always when the run stops: rendering every
+pair's plots after every unit made the driver the bottleneck of a 120-unit sweep (one core busy drawing). Units with errored trials are reported at the end (`SweepFailed`); `--resume` retries them.
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ from harness.results.predictions import write_predictions
 from harness.results.selections import fill_primary, write_selections
 from harness.tuning.tuner import expected_trials, experiment_storage
 from harness.tuning.unit import run_unit
+
+REPORT_EVERY_S = 120.0  # the report's plots cost seconds per pair; the tables are rewritten after every unit
 
 
 def check_nodes(cfg: ExperimentConfig, address: str | None, paths: dict[str, str], log: Callable[[str], None]) -> None:
@@ -104,8 +107,8 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
         if not resuming:
             write_state(results, cfg)
 
-        def publish(summaries: list[dict[str, Any]]) -> None:
-            """Tables from every summary so far (finished and failed units), then the caller's report."""
+        def publish(summaries: list[dict[str, Any]], report: bool) -> None:
+            """Tables from every summary so far (finished and failed units), then (`report`) the caller's report."""
             primary = cfg.protocol.cross_selection[0]
             trials = pd.DataFrame([t for s in summaries for t in s["trials"]])
             if "selected" in trials:  # units kept from before rule picks: their selected row is the primary's
@@ -124,7 +127,7 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
             selections = [r for s in summaries for r in s.get("selections", [])]  # cross_selection: every rule's pick
             if selections:
                 write_selections(results, pd.DataFrame(selections))
-            if on_results is not None:
+            if report and on_results is not None:
                 on_results(results)
 
         position = {unit.key: i for i, unit in enumerate(units, 1)}
@@ -135,10 +138,18 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
 
         summaries: dict[str, dict[str, Any]] = {}  # by unit key; tables list them in the units' order
         unpublished = [True]  # summaries changed since the tables were last written
+        unreported = [True]  # ... since on_results last ran
+        reported_at = [time.monotonic()]
 
-        def publish_all() -> None:
-            publish([summaries[u.key] for u in units if u.key in summaries])
-            unpublished[0] = False
+        def publish_all(final: bool = False) -> None:
+            report = final or time.monotonic() - reported_at[0] >= REPORT_EVERY_S
+            if unpublished[0]:
+                publish([summaries[u.key] for u in units if u.key in summaries], report)
+                unpublished[0] = False
+            elif report and on_results is not None:  # tables current, report behind
+                on_results(results)
+            if report:
+                unreported[0], reported_at[0] = False, time.monotonic()
 
         failed: list[str] = []
         progress = RunProgress(len(units), expected_trials(cfg, search))  # one overall line (harness.experiment.progress)
@@ -176,14 +187,14 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
                 progress.finished(len(summary.get("trials", [])))
                 log(progress.line())
             summaries[unit.key] = summary
-            unpublished[0] = True
+            unpublished[0] = unreported[0] = True
             publish_all()
 
         try:
             run_side_by_side(todo, lanes, work, done, resize)
         finally:  # also when stopped (every unit kept, or Ctrl+C cut a publish short): every unit recorded so far
-            if summaries and unpublished[0]:
-                publish_all()
+            if summaries and (unpublished[0] or unreported[0]):
+                publish_all(final=True)
     if failed:
         raise SweepFailed(f"{len(failed)} of {len(units)} unit(s) not finished (the others are recorded):\n"
                           + "\n".join(failed))

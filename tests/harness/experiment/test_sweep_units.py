@@ -186,6 +186,19 @@ def test_units_run_side_by_side_in_the_cluster_slots(monkeypatch, tmp_path):
     assert any(line.startswith("[3/4] a fold 2: ") for line in fake.lines)  # every unit's lines carry its tag
 
 
+def test_the_report_is_rendered_at_most_every_interval_and_when_the_run_ends(monkeypatch, tmp_path):
+    """Tables after every unit; the report (plots of every pair: seconds each) not after every unit of a long run."""
+    import harness.experiment.run as experiment
+    from harness.experiment.run import run_experiment
+
+    for every_s, reports in ((3600.0, 1), (0.0, 4)):
+        monkeypatch.setattr(experiment, "REPORT_EVERY_S", every_s)
+        fake, rendered = FakeUnits(monkeypatch, tmp_path / str(every_s), n_units=4, cpus=1), []
+        run_experiment(fake.cfg, log=fake.lines.append, on_results=lambda out: rendered.append(len(fake.published)))
+        assert len(fake.published) == 4 and fake.published[-1] == [0, 1, 2, 3]
+        assert len(rendered) == reports and rendered[-1] == 4  # the last report after the last tables
+
+
 def test_one_unit_at_a_time_with_every_slot(monkeypatch, tmp_path):
     fake = FakeUnits(monkeypatch, tmp_path, n_units=3, cpus=4, concurrent_units=1)
     fake.run()
