@@ -3,7 +3,7 @@
 A *system* is one results directory's experiment or a variant of it (its primary cross-corpus rule's
 models), or with `compare --selection RULE` one rule's own picks, `…@<rule>`
 (:func:`harness.report.paired.load_systems`). Per
-corpus pair shared by a system and the baseline, and per kind (``overall (within)`` / ``overall (cross)``,
+corpus pair shared by a system and the baseline, and per kind (``overall (within)`` / ``overall (cross)`` / ``overall (oracle)``,
 pairs as strata, when a kind has several pairs): the speaker-cluster bootstrap of ``M(system) −
 M(baseline)`` (:mod:`harness.report.cluster_bootstrap`) over the test speakers of all folds, every seed's
 predictions kept and averaged inside each draw. p-values are Holm-corrected over every row of one call
@@ -20,6 +20,7 @@ import pandas as pd
 
 from harness.report.cluster_bootstrap import bootstrap_difference, cluster_rows
 from harness.report.holm import holm
+from harness.report.leaderboard import ORACLE_SUFFIX
 from harness.results.errors import ResultsError
 
 STATS_COLUMNS: tuple[str, ...] = ("system", "baseline", "pair", "head", "metric", "n_rows", "n_speakers", "delta",
@@ -109,7 +110,8 @@ def method_stats(systems: dict[str, pd.DataFrame], baseline: str | None = None, 
         for pair in sorted(pairs_a & pairs_b):
             a, b = base[base["pair"].astype(str) == pair], other[other["pair"].astype(str) == pair]
             part = (pair, _matched(baseline, name, pair, a, b))
-            kind = "within" if str(a["source"].iloc[0]) == str(a["target"].iloc[0]) else "cross"
+            kind = ("oracle" if pair.endswith(ORACLE_SUFFIX)  # pairs.oracle units: a ceiling, pooled with neither kind
+                    else "within" if str(a["source"].iloc[0]) == str(a["target"].iloc[0]) else "cross")
             kinds.setdefault(kind, []).append(part)
             rows += _rows(name, baseline, pair, head, [part], n_boot, seed, alpha)
         for kind, parts in kinds.items():

@@ -47,6 +47,21 @@ def test_table_has_the_agreed_columns_and_holm_over_all_rows():
     assert (table["p_holm"] >= table["p"]).all() and table["p_holm"].max() <= 1
 
 
+def test_oracle_units_pool_apart_from_the_within_corpus_pairs():
+    """pairs.oracle units (source == target, pair `... (oracle)`) are a ceiling, not within-corpus results."""
+    def oracle(rate, target, rng_seed):
+        frame = predictions(rate, f"{target}->{target}", rng_seed=rng_seed)
+        return frame.assign(pair=f"a→{target} (oracle)")
+
+    base = pd.concat([predictions(0.5, "a->a"), predictions(0.5, "b->b", rng_seed=3), oracle(0.5, "b", 4), oracle(0.5, "c", 5)])
+    other = pd.concat([predictions(0.6, "a->a", rng_seed=1), predictions(0.6, "b->b", rng_seed=6),
+                       oracle(0.6, "b", 7), oracle(0.6, "c", 8)])
+    table, _ = method_stats({"base": base, "other": other}, n_boot=100)
+    overall = table[table["pair"].str.startswith("overall")]
+    assert set(overall["pair"]) == {"overall (within)", "overall (oracle)"}
+    assert set(overall["n_rows"]) == {160}  # two pairs of 80 rows each, never the four pooled
+
+
 def test_every_seed_is_kept_and_averaged():
     base = predictions(0.5, seeds=(0,))
     two = pd.concat([predictions(1.0, seeds=(0,)), predictions(0.0, seeds=(1,))])
