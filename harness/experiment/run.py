@@ -6,7 +6,8 @@ every finished unit (and once more when the run stops) the tables are rewritten 
 far, rows in the units' order whatever order they finish in, so `report` and `compare` work on a running or a
 crashed sweep. `on_results(results_dir)` (the CLI renders leaderboard.md, plots/ and report.html there) is
 called at most every `REPORT_EVERY_S` seconds while units run and always when the run stops: rendering every
-pair's plots after every unit made the driver the bottleneck of a 120-unit sweep (one core busy drawing). Units with errored trials are reported at the end (`SweepFailed`); `--resume` retries them.
+pair's plots after every unit made the driver the bottleneck of a 120-unit sweep (one core busy drawing).
+Units with errored trials are reported at the end (`SweepFailed`); `--resume` retries them.
 """
 from __future__ import annotations
 

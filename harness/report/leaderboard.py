@@ -14,9 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.results.columns import HEADS, METRICS
+from harness.results.columns import HEADS, METRICS, pair_kind
 
-ORACLE_SUFFIX = " (oracle)"  # harness.tuning.work_unit.ORACLE_SUFFIX: pairs.oracle units (report never imports tuning)
 from harness.results.errors import ResultsError
 
 METRIC_LABELS: dict[str, str] = {"war": "WAR", "uar": "UAR", "macro_f1": "macro-F1"}
@@ -136,7 +135,7 @@ def build_leaderboard(trials: pd.DataFrame, config: dict | None = None,
     pairs["n_classes"] = per_fold.groupby(group, sort=True)["n_classes"].agg(_span)
     ends = selected.groupby(group, sort=True)[["source", "target", "method", "modalities", "backbone", "selection"]].first()
     pairs["folds"] = per_fold.groupby(group, sort=True)["fold"].nunique()
-    pairs["kind"] = ["oracle" if str(p).endswith(ORACLE_SUFFIX) else "within" if str(s) == str(t) else "cross"
+    pairs["kind"] = [pair_kind(p, s, t)
                      for p, s, t in zip(ends.index.get_level_values("pair"), ends["source"], ends["target"])]
     pairs["method"], pairs["modalities"], pairs["selection"] = ends["method"], ends["modalities"], ends["selection"]
     pairs["paper"] = [paper_cell(*row) for row in ends[["source", "target", "method", "modalities", "backbone"]]

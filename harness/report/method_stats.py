@@ -20,7 +20,7 @@ import pandas as pd
 
 from harness.report.cluster_bootstrap import bootstrap_difference, cluster_rows
 from harness.report.holm import holm
-from harness.report.leaderboard import ORACLE_SUFFIX
+from harness.results.columns import pair_kind
 from harness.results.errors import ResultsError
 
 STATS_COLUMNS: tuple[str, ...] = ("system", "baseline", "pair", "head", "metric", "n_rows", "n_speakers", "delta",
@@ -110,8 +110,7 @@ def method_stats(systems: dict[str, pd.DataFrame], baseline: str | None = None, 
         for pair in sorted(pairs_a & pairs_b):
             a, b = base[base["pair"].astype(str) == pair], other[other["pair"].astype(str) == pair]
             part = (pair, _matched(baseline, name, pair, a, b))
-            kind = ("oracle" if pair.endswith(ORACLE_SUFFIX)  # pairs.oracle units: a ceiling, pooled with neither kind
-                    else "within" if str(a["source"].iloc[0]) == str(a["target"].iloc[0]) else "cross")
+            kind = pair_kind(pair, a["source"].iloc[0], a["target"].iloc[0])
             kinds.setdefault(kind, []).append(part)
             rows += _rows(name, baseline, pair, head, [part], n_boot, seed, alpha)
         for kind, parts in kinds.items():

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from harness.report.leaderboard import DASH, markdown_table
-from harness.results.columns import HEADS
+from harness.results.columns import HEADS, pair_kind
 
 PER_CLASS_FILE = "per_class.csv"
 PER_CLASS_COLUMNS = ("protocol", "variant", "pair", "kind", "head", "label", "support", "predicted",
@@ -34,7 +34,7 @@ class PooledConfusion:
     protocol: str
     variant: str
     pair: str
-    kind: str  # within | cross
+    kind: str  # within | cross | oracle (harness.results.columns.pair_kind)
     head: str
     labels: tuple[str, ...]
     counts: np.ndarray  # (C, C) int, rows true, columns predicted
@@ -64,7 +64,7 @@ def pooled_confusions(confusions: list[dict], trials: pd.DataFrame) -> list[Pool
         return []
     variant = selected["variant"].fillna("").astype(str) if "variant" in selected else pd.Series("", index=selected.index)
     keys = zip(selected["pair"].astype(str), selected["fold"].astype(str), selected["trial_id"].astype(str))
-    info = {k: (str(p), v, "within" if str(s) == str(t) else "cross")
+    info = {k: (str(p), v, pair_kind(k[0], s, t))
             for k, p, v, s, t in zip(keys, selected["protocol"], variant, selected["source"], selected["target"])}
     groups: dict[tuple[str, str, str, str], list[dict]] = {}
     kinds: dict[str, str] = {}

@@ -20,6 +20,14 @@ TRIALS_COLUMNS: tuple[str, ...] = (
 CONFUSION_KEYS: tuple[str, ...] = ("pair", "fold", "trial_id", "head", "labels", "matrix")
 TABLES: tuple[str, ...] = ("metrics", "trials")
 PARAM_PREFIX = "param_"  # trials columns of the sampled hyper-parameters: param_<leaf field name>
+ORACLE_SUFFIX = " (oracle)"  # pair name of a pairs.oracle unit: trained on labelled target speakers, its pair's ceiling
+
+
+def pair_kind(pair: str, source: str, target: str) -> str:
+    """``oracle`` (a pairs.oracle unit), ``within`` (source == target) or ``cross``: kinds are never pooled."""
+    if str(pair).endswith(ORACLE_SUFFIX):
+        return "oracle"
+    return "within" if str(source) == str(target) else "cross"
 
 
 def validate_columns(df: pd.DataFrame, required: tuple[str, ...], table: str) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from harness.results.columns import ORACLE_SUFFIX
+
 ARROW = "→"
-ORACLE_SUFFIX = " (oracle)"  # pairs.oracle units: trained on labelled target speakers, the ceiling of their pair
 
 
 @dataclass(frozen=True)
