@@ -10,8 +10,6 @@ label-space size of a row ("3–7" where its pairs differ): a 3-class UAR and a 
 """
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from harness.results.columns import HEADS, METRICS, pair_kind
