@@ -35,7 +35,8 @@ from fdan.alignment.methods import AlignmentMethod, KernelMethod, corpus_method_
 from fdan.config import TrainConfig
 from fdan.training.distributed import gather_rows
 
-__all__ = ["Alignment", "attach_alignment", "run_scopes", "alignment_of", "without_alignment", "ALIGNMENT_KEY"]
+__all__ = ["Alignment", "attach_alignment", "run_scopes", "alignment_of", "without_alignment", "unread_fields",
+           "ALIGNMENT_KEY", "ALIGNMENT_FIELDS"]
 
 ALIGNMENT_KEY = "alignment"
 _LMMD_METHODS = ("fdan", "dsan")
@@ -98,6 +99,35 @@ class Alignment(nn.Module):
             raw = method.divergence(source.detach().float(), target.detach().float(), label,
                                     None if prob is None else prob.detach().float())
         return scheduled.float() * term_gain(method.name, self.scale_invariant), _part_name(method.name, scope), raw.float()
+
+
+ALIGNMENT_FIELDS = ("lmmd_weight", "cross_corpus_lmmd_weight", "lmmd_target_weights", "lmmd_gamma", "lmmd_warmup",
+                    "lmmd_scale_invariant", "gather_alignment", "kernel_mul", "kernel_num", "fix_sigma", "bandwidths")
+_KERNEL_FIELDS = ("kernel_mul", "kernel_num", "fix_sigma", "bandwidths")
+
+
+def unread_fields(cfg: TrainConfig, *, two_modalities: bool, reads_target_rows: bool) -> frozenset[str]:
+    """The alignment fields of ``cfg`` (:data:`ALIGNMENT_FIELDS`) that a run never reads, so that changing them
+    cannot change the run: the weight of a term the run does not have (no modality term for ``source_only`` or
+    one modality; no corpus term without target rows or for ``source_only``), the ramp, warm-up and scale rule
+    when it has no term at all, the kernel's bandwidths when no term is a kernel method, ``lmmd_target_weights``
+    unless the modality term is ``fdan``'s. ``reads_target_rows``: the run is given unlabelled target rows
+    (a cross-corpus unit; the corpus term then exists by its method alone, as :class:`Alignment` builds it)."""
+    method = getattr(cfg, "method", "fdan")
+    modal = "dsan" if method == "fdan" and cfg.lmmd_target_weights == "predictions" else method
+    has_modal = two_modalities and method != "source_only"
+    has_corpus = reads_target_rows and corpus_method_name(method) != "source_only"
+    terms = [modal] * has_modal + [corpus_method_name(method)] * has_corpus
+    read: set[str] = set()
+    if has_modal:
+        read |= {"lmmd_weight", "lmmd_target_weights"} if method == "fdan" else {"lmmd_weight"}
+    if has_corpus:
+        read.add("cross_corpus_lmmd_weight")
+    if terms:
+        read |= {"lmmd_gamma", "lmmd_warmup", "lmmd_scale_invariant", "gather_alignment"}
+    if any(issubclass(method_class(t), KernelMethod) for t in terms):
+        read |= set(_KERNEL_FIELDS)
+    return frozenset(ALIGNMENT_FIELDS) - read
 
 
 def _fdan_net(model: nn.Module) -> nn.Module:

@@ -22,7 +22,7 @@ from harness.cluster.launcher import max_resources
 from harness.cluster.resources import trial_demand, trials_fit, wants_gpu
 from harness.config import ExperimentConfig
 from harness.experiment.lanes import unit_lanes
-from harness.experiment.plan import ExperimentPlan, corpora_used, resolve_plan
+from harness.experiment.plan import ExperimentPlan, corpora_used, resolve_plan, unit_config
 from harness.experiment.plan_estimate import describe_estimate, estimate, trial_times
 from harness.experiment.plan_scan import scanned_manifest
 
@@ -80,13 +80,19 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
     trials = expected_trials(cfg, search)  # the grid's size when an all-choice space is enumerated
     plan = plan_from_caches(cfg)
     variants = len(plan.variants)  # every (pair x fold) unit runs once per variant
+    # a unit whose training never reads a searched field does not search it (harness.experiment.plan.unit_config)
+    per_unit = [expected_trials(unit_config(vcfg, unit), search) for p in plan.pairs for unit in p.units or ()
+                for _, vcfg in plan.variants]
+    fewer = [n for n in per_unit if n < trials]
     unprepared = [p.note for p in plan.pairs if p.units is None]
     unprepared = list(dict.fromkeys(why for note in unprepared for why in note.split("; ")))
     counts = [(p.pair, None if p.units is None else len(p.units) * variants, p.note) for p in plan.pairs]
     known = [units for _, units, _ in counts if units is not None]
     lines = [f"experiment {cfg.name}: {len(counts)} pair(s), {trials} trial(s) per unit"
              + ("" if search else " (train: no search)")
-             + (f", {variants} variants (each pair x fold once per variant)" if variants > 1 else "")]
+             + (f", {variants} variants (each pair x fold once per variant)" if variants > 1 else "")
+             + (f"; {len(fewer)} unit(s) fewer ({'/'.join(map(str, sorted(set(fewer))))}): a searched field their "
+                "training never reads is not searched" if fewer else "")]
     if unprepared:
         lines.append("corpora without a prepared feature cache (their folds are unknown until prepared): "
                      + "; ".join(unprepared))
@@ -97,10 +103,11 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
     total_units = max(1, sum(known) + unknown * variants)  # every pair has at least one unit per variant
     if unknown:
         low = sum(known) + unknown * variants
-        lines.append(f"total: at least {low} unit(s) = {low * trials} trial(s) ({unknown} pair(s) count as one unit "
+        lines.append(f"total: at least {low} unit(s) = {sum(per_unit) + unknown * variants * trials} trial(s) "
+                     f"({unknown} pair(s) count as one unit "
                      f"{'per variant ' if variants > 1 else ''}until their corpora are prepared: fdan-bench prepare)")
     else:
-        lines.append(f"total: {sum(known)} unit(s) = {sum(known) * trials} trial(s)")
+        lines.append(f"total: {sum(known)} unit(s) = {sum(per_unit)} trial(s)")
     res = cfg.resources
     lines.append(f"per trial: 1 Tune driver ({res.cpus_per_trial_driver:g} CPU) + {res.workers_per_trial} Train "
                  f"worker(s) of {res.cpus_per_worker:g} CPU" + (f" / {res.gpus_per_worker:g} GPU" if res.use_gpu != "never" else "")
@@ -134,7 +141,7 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
                  "slot; each unit's share of the slots caps its trials at once)")
     if estimate_from is not None:
         times = trial_times(estimate_from)
-        n_trials = (sum(known) + unknown * variants) * trials
+        n_trials = sum(per_unit) + unknown * variants * trials
         est = estimate(times, n_trials, cfg.train.epochs, at_once_seen, res.workers_per_trial, nodes)
         lines.append(describe_estimate(times, est, str(estimate_from), low=bool(unknown)))
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from harness.config import ExperimentConfig
 from harness.config.variants import Variant, expand_variants
 from harness.experiment.units import PairError, expand_pair, pair_list
 from harness.tuning.work_unit import WorkUnit, pair_name
+from fdan.alignment.scopes import unread_fields
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,21 @@ class ExperimentPlan:
                 raise pair.error
             if pair.units is None:
                 raise PairError(f"{pair.pair}: {pair.note}")
-            out += [(replace(unit, variant=v.name), vcfg) for unit in pair.units for v, vcfg in self.variants]
+            out += [(replace(unit, variant=v.name), unit_config(vcfg, unit)) for unit in pair.units for v, vcfg in self.variants]
         return out
+
+
+def unit_config(cfg: ExperimentConfig, unit: WorkUnit) -> ExperimentConfig:
+    """`cfg` for one unit: its search space without the fields that unit's training never reads
+    (fdan.alignment.scopes.unread_fields: e.g. the corpus term's weight for `source_only`, for a within-corpus
+    or an oracle unit), so that no trial repeats another with a value that cannot change it. A unit left with
+    no searched field trains once, at the config's own settings."""
+    unread = unread_fields(cfg.train, two_modalities=len(getattr(cfg.model, "modalities", ("audio", "face"))) == 2,
+                           reads_target_rows=bool(unit.adapt_idx))
+    space = {k: d for k, d in cfg.search.space.items() if not (k.startswith("train.") and k[len("train."):] in unread)}
+    if len(space) == len(cfg.search.space):
+        return cfg
+    return cfg.model_copy(update={"search": cfg.search.model_copy(update={"space": space})})
 
 
 def corpora_used(cfg: ExperimentConfig) -> list[str]:

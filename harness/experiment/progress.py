@@ -25,7 +25,7 @@ def duration(seconds: float) -> str:
 @dataclass
 class RunProgress:
     total_units: int
-    trials_per_unit: int
+    total_trials: int
     done_units: int = 0  # kept from earlier + finished now
     run_units: int = 0  # finished in this run (the ETA's rate)
     trials: int = 0
@@ -52,7 +52,7 @@ class RunProgress:
     def line(self) -> str:
         eta = self.eta()
         return (f"{PREFIX}{self.done_units}/{self.total_units} units, {self.trials}/"
-                f"{self.total_units * self.trials_per_unit} trials, elapsed {duration(time.monotonic() - self.started)}, "
+                f"{self.total_trials} trials, elapsed {duration(time.monotonic() - self.started)}, "
                 f"ETA {'unknown (no unit finished yet)' if eta is None else duration(eta)}")
 
 

@@ -153,7 +153,7 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
                 unreported[0], reported_at[0] = False, time.monotonic()
 
         failed: list[str] = []
-        progress = RunProgress(len(units), expected_trials(cfg, search))  # one overall line (harness.experiment.progress)
+        progress = RunProgress(len(units), sum(expected_trials(unit_cfg[u.key], search) for u in units))  # one overall line (harness.experiment.progress)
         for unit in units:
             if kept.get(unit.key) is not None:
                 log(f"{tag(unit)}: finished earlier, kept")

@@ -8,6 +8,7 @@ from torch.utils.data import DataLoader
 
 from fdan.config import TrainConfig
 from fdan.model import create_model
+from fdan.model.modalities import restrict_modalities
 from fdan.training.target_use import reads_target
 from fdan.training.fit import fit, seed_everything
 from tests.fdan.model_helpers import TINY
@@ -29,7 +30,7 @@ class PoisonedTargetLoader:
 
 def _fit(method: str, modalities: list[str], target_loader, **train) -> dict[str, torch.Tensor]:
     seed_everything(0)
-    model = create_model(**{**TINY, "modalities": modalities})
+    model = restrict_modalities(create_model(**TINY), modalities)  # the ModelConfig field alone does not restrict
     cfg = TrainConfig(method=method, epochs=1, lr=1e-2, **train)
     source = DataLoader(_Rows(8), batch_size=4)
     fit(model, source, None, cfg, num_classes=4, target_loader=target_loader)

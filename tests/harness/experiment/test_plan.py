@@ -104,3 +104,25 @@ def test_unprepared_corpus_with_a_root_is_counted_exactly_from_its_scan(tmp_path
     prepare_corpora(cfg, ["s"], log=lambda s: None, use_ray=False)
     after = describe_plan(cfg, True, {"CPU": 2.0, "GPU": 0.0}, "test")
     assert "  s: 3 unit(s)\n" in after and "total: 3 unit(s) = 12 trial(s)" in after
+
+
+def test_a_unit_searches_only_the_fields_its_training_reads():
+    """baselines.yaml's 2 x 2 weight grid: the corpus weight only where a unit has target rows and its method a
+    corpus term, the modality weight only where the method has a modality term (two modalities, not source_only)."""
+    from harness.config.schema import load_config
+    from harness.config.variants import expand_variants
+    from harness.experiment.plan import unit_config
+    from harness.tuning.tuner import expected_trials
+    from harness.tuning.work_unit import WorkUnit
+
+    rows = dict(labels=("a", "b"), train_idx=(0,), val_idx=(1,), test_idx=(2,))
+    within, cross = WorkUnit("s", "s", 0, **rows), WorkUnit("s", "t", 0, adapt_idx=(3,), **rows)
+    oracle = WorkUnit("t", "t", 0, oracle_for="s", **rows)  # trained on labelled target rows: no target stream
+    configs = {v.name: vcfg for v, vcfg in expand_variants(load_config(ROOT / "experiments" / "baselines.yaml"))}
+    trials = {(variant, name): expected_trials(unit_config(vcfg, unit), True) for variant, vcfg in configs.items()
+              for name, unit in (("within", within), ("cross", cross), ("oracle", oracle))}
+    assert trials[("fdan", "cross")] == trials[("mmd", "cross")] == trials[("dann", "cross")] == 4  # the whole grid
+    assert trials[("fdan", "within")] == trials[("coral", "oracle")] == 2  # the modality weight only
+    assert trials[("source_only", "cross")] == trials[("source_only-audio", "cross")] == trials[("source_only", "within")] == 1
+    assert list(unit_config(configs["mmd"], within).search.space) == ["train.lmmd_weight"]
+    assert unit_config(configs["mmd"], cross) is configs["mmd"]  # nothing dropped: the config itself

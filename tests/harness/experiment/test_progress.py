@@ -7,7 +7,7 @@ from harness.experiment.progress import RunProgress, last_progress
 def test_eta_from_units_finished_in_this_run_only(monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr("harness.experiment.progress.time.monotonic", lambda: clock[0])
-    progress = RunProgress(total_units=5, trials_per_unit=4)
+    progress = RunProgress(total_units=5, total_trials=20)
     progress.kept(4)  # resumed: done, but not part of the rate
     assert progress.line() == "progress: 1/5 units, 4/20 trials, elapsed 0 s, ETA unknown (no unit finished yet)"
     clock[0] += 60
