@@ -154,7 +154,7 @@ class TrainConfig(_Section):
     lmmd_target_weights: Literal["labels", "predictions"] = Field(
         "labels", description="labels: one-hot true labels (public code); predictions: softmax (DSAN)"
     )
-    method: Literal["fdan", "source_only", "dsan", "mmd", "coral", "dann"] = Field(
+    method: Literal["fdan", "source_only", "dsan", "mmd", "coral", "dann", "adabn"] = Field(
         "fdan", description="alignment method (fdan.alignment.methods, applied by fdan.alignment.scopes) between the modalities and, "
         "cross-corpus, between the corpora (fdan there = dsan); lmmd_weight / cross_corpus_lmmd_weight weigh it",
     )

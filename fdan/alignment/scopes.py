@@ -15,7 +15,8 @@ Which method per scope:
   (face-head probabilities ``P_f`` instead of the true labels).
 - corpora: ``fdan.alignment.methods.corpus_method_name(method)``: ``fdan`` → ``dsan`` (target labels are never
   read; ``P_t`` = softmax of the target's fused logits), every other method itself.
-- ``source_only``: no term at either scope.
+- ``source_only``, ``adabn``: no term at either scope (adabn re-estimates BatchNorm statistics on the target
+  corpus before evaluation: fdan.training.target_statistics).
 A single-modality model (one head) has no modality term; its corpus term aligns that head's feature.
 
 An :class:`Alignment` is an ``nn.Module``: DANN's discriminators are parameters. ``attach_alignment``
@@ -44,7 +45,7 @@ SCOPE_NAMES = ("modal", "corpus")
 
 
 def _build(name: str, scope: str, cfg: TrainConfig, feature_dim: int, num_classes: int) -> AlignmentMethod | None:
-    if name == "source_only":
+    if not method_class(name).has_term:  # source_only, adabn
         return None
     opts: dict[str, Any] = {"feature_dim": feature_dim, "num_classes": num_classes, "ramp_gamma": cfg.lmmd_gamma}
     if issubclass(method_class(name), KernelMethod):
@@ -108,15 +109,15 @@ _KERNEL_FIELDS = ("kernel_mul", "kernel_num", "fix_sigma", "bandwidths")
 
 def unread_fields(cfg: TrainConfig, *, two_modalities: bool, reads_target_rows: bool) -> frozenset[str]:
     """The alignment fields of ``cfg`` (:data:`ALIGNMENT_FIELDS`) that a run never reads, so that changing them
-    cannot change the run: the weight of a term the run does not have (no modality term for ``source_only`` or
-    one modality; no corpus term without target rows or for ``source_only``), the ramp, warm-up and scale rule
+    cannot change the run: the weight of a term the run does not have (no modality term for ``source_only`` /
+    ``adabn`` or one modality; no corpus term without target rows or for those methods), the ramp, warm-up and scale rule
     when it has no term at all, the kernel's bandwidths when no term is a kernel method, ``lmmd_target_weights``
     unless the modality term is ``fdan``'s. ``reads_target_rows``: the run is given unlabelled target rows
     (a cross-corpus unit; the corpus term then exists by its method alone, as :class:`Alignment` builds it)."""
     method = getattr(cfg, "method", "fdan")
     modal = "dsan" if method == "fdan" and cfg.lmmd_target_weights == "predictions" else method
-    has_modal = two_modalities and method != "source_only"
-    has_corpus = reads_target_rows and corpus_method_name(method) != "source_only"
+    has_modal = two_modalities and method_class(method).has_term
+    has_corpus = reads_target_rows and method_class(corpus_method_name(method)).has_term
     terms = [modal] * has_modal + [corpus_method_name(method)] * has_corpus
     read: set[str] = set()
     if has_modal:

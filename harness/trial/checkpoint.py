@@ -53,15 +53,17 @@ def safe_types(state: Any) -> Any:
 
 
 def save_checkpoint(path: str | Path, state: ResumeState, *, labels: list[str], model_config: dict[str, Any],
-                    amp: str = "off", feature_config: dict[str, Any] | None = None) -> None:
+                    amp: str = "off", feature_config: dict[str, Any] | None = None, target_statistics: bool = False) -> None:
     """Write a checkpoint; everything in it loads again with ``weights_only=True`` (checked by the tests).
     ``amp``: the run's ``train.amp``, which the held-out test evaluates under (fdan.training.numerics);
-    ``feature_config``: the FeatureConfig (plain data) that made the inputs, for `fdan-bench export`."""
+    ``feature_config``: the FeatureConfig (plain data) that made the inputs, for `fdan-bench export`;
+    ``target_statistics``: the method re-estimates BatchNorm statistics on target rows before testing on them (adabn)."""
     torch.save({"model": state.model, "optimizer": safe_types(state.optimizer), "scheduler": safe_types(state.scheduler),
                 "epoch": int(state.epoch), "step": int(state.step), "labels": [str(label) for label in labels],
                 "model_config": to_jsonable(model_config), "rng": state.rng, "best_score": float(state.best_score),
                 "best_epoch": None if state.best_epoch is None else int(state.best_epoch), "amp": str(amp),
-                "feature_config": None if feature_config is None else to_jsonable(feature_config)}, str(path))
+                "feature_config": None if feature_config is None else to_jsonable(feature_config),
+                "target_statistics": bool(target_statistics)}, str(path))
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

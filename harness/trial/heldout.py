@@ -16,6 +16,7 @@ import numpy as np
 from fdan.alignment.scopes import without_alignment
 from fdan.features.featureset import FeatureSet
 from fdan.model.frozen import load_trainable_state
+from fdan.training.target_statistics import with_target_statistics
 from harness.cluster.resources import ResourcePlan
 from harness.trial.checkpoint import CheckpointError, load_checkpoint
 from harness.trial.loop import CHECKPOINT_FILE, build_model, dataset, make_loader
@@ -46,6 +47,9 @@ def evaluate_checkpoint(checkpoint_path: str, unit: UnitRows, torch_threads: int
     model = build_model(state["model_config"], len(labels)).to(device)
     # frozen trunks are rebuilt from the config, not stored; the training-only alignment terms are not needed
     load_trainable_state(model, without_alignment(weights))
+    if state.get("target_statistics") and unit.adapt_idx:  # adabn: BatchNorm statistics of the unlabelled target rows
+        adapt = dataset(unit.target_dir, unit.adapt_idx, None, state["model_config"])
+        model = with_target_statistics(model, make_loader(adapt, 16, shuffle=False, num_workers=0, seed=0), device)
     ds = dataset(unit.target_dir, unit.test_idx, unit.label_to_index, state["model_config"])
     # the autocast of training and validation (fdan.training.numerics: one policy for selection and test)
     result = evaluate_heads(model, make_loader(ds, 16, shuffle=False, num_workers=0, seed=0), len(labels), device,

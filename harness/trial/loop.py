@@ -36,7 +36,7 @@ from fdan.training.distributed import sync_batchnorm
 from fdan.training.fit import EpochEnd, fit, seed_everything
 from fdan.training.numerics import apply_numeric_policy
 from fdan.training.selection import Selection
-from fdan.training.target_use import reads_target
+from fdan.training.target_use import reads_target, uses_target_statistics
 from harness.trial.checkpoint import CHECKPOINT_FILE, load_checkpoint, resume_state, save_checkpoint
 from harness.trial.faults import maybe_fail, maybe_hold
 from harness.trial.modality_eval import evaluate_heads
@@ -137,7 +137,8 @@ def run_epochs(spec: TrialSpec, backend: Backend) -> None:
     # Every rank evaluates the whole validation / test set; only rank 0's report reaches Tune.
     val_loader = loader(unit.source_dir, unit.val_idx, True, False, 0)
     test_loader = loader(unit.target_dir, unit.test_idx, True, False, 0) if spec.protocol == "paper" else None
-    rules = EpochSelection.create(spec, loader, val_loader, device, train_cfg.amp)  # cross-corpus selection rules
+    rules = EpochSelection.create(spec, loader, val_loader, device, train_cfg.amp,  # cross-corpus selection rules
+                                  uses_target_statistics(train_cfg))
     if len(train_loader) == 0:
         raise ValueError(f"{len(unit.train_idx)} training rows give no batch of {train_cfg.batch_size} per worker; "
                          "lower train.batch_size or resources.workers_per_trial")
@@ -159,6 +160,7 @@ def run_epochs(spec: TrialSpec, backend: Backend) -> None:
                 state = end.resume_state()
                 save_checkpoint(os.path.join(tmp, CHECKPOINT_FILE), state, labels=labels,
                                 model_config=model_cfg.model_dump(mode="json"), amp=train_cfg.amp,
+                                target_statistics=uses_target_statistics(train_cfg),
                                 feature_config=None if spec.features is None else spec.features.model_dump(mode="json"))
                 if others:  # every non-primary rule's pick so far (harness.trial.rule_models)
                     moved = picks.update(end.epoch, end.metrics, lambda: state.model)
@@ -172,7 +174,7 @@ def run_epochs(spec: TrialSpec, backend: Backend) -> None:
         before_epoch=inject_faults,
         wrap_model=lambda m: backend.prepare_model(sync_batchnorm(m, train_cfg.sync_batchnorm, device)), evaluator=evaluate_heads, keep_best=False,
         epoch_scores=None if rules is None else lambda m, metrics: rules.scores(
-            m, metrics, lambda dl: evaluate_heads(m, dl, len(labels), device, amp=train_cfg.amp)))
+            m, metrics, lambda model, dl: evaluate_heads(model, dl, len(labels), device, amp=train_cfg.amp)))
 
 
 def inject_faults(epoch: int) -> None:

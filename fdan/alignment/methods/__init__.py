@@ -8,6 +8,7 @@
 | ``mmd`` | λ(p)·multi-kernel MMD² | no | no | both |
 | ``coral`` | λ(p)·‖C_S − C_T‖²_F / 4d² | no | no | both |
 | ``dann`` | domain BCE through a gradient reversal of λ(p) | no | yes | both |
+| ``adabn`` | 0; BatchNorm statistics re-estimated on the target corpus before evaluation | no | no | corpora |
 
 Every method is an :class:`AlignmentMethod` (an ``nn.Module``) called as
 ``method(source_feat, target_feat, source_label, target_prob, progress=p)``; see :mod:`.base`.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 
+from fdan.alignment.methods.adabn import AdaBN
 from fdan.alignment.methods.base import SCOPES, AlignmentMethod, KernelMethod, Scope
 from fdan.alignment.methods.coral import CORAL
 from fdan.alignment.methods.dann import DANN
@@ -26,12 +28,12 @@ from fdan.alignment.methods.source_only import SourceOnly
 
 __all__ = [
     "AlignmentMethod", "KernelMethod", "Scope", "SCOPES",
-    "SourceOnly", "MMD", "CORAL", "DANN", "DSAN", "FDANAlignment",
+    "SourceOnly", "AdaBN", "MMD", "CORAL", "DANN", "DSAN", "FDANAlignment",
     "create_method", "list_methods", "method_class", "method_options", "corpus_method_name",
 ]
 
 _METHODS: dict[str, type[AlignmentMethod]] = {
-    cls.name: cls for cls in (FDANAlignment, SourceOnly, DSAN, MMD, CORAL, DANN)
+    cls.name: cls for cls in (FDANAlignment, SourceOnly, DSAN, MMD, CORAL, DANN, AdaBN)
 }
 # A method whose weights need target labels is replaced at corpus level by its unlabelled counterpart.
 _CORPUS_COUNTERPART = {"fdan": "dsan"}

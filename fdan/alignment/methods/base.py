@@ -59,6 +59,8 @@ class AlignmentMethod(nn.Module, abc.ABC):
     needs_target_prob: ClassVar[bool] = False
     scopes: ClassVar[frozenset[str]] = frozenset(SCOPES)
     reference: ClassVar[str] = ""
+    has_term: ClassVar[bool] = True  # False: no loss term at all (source_only, adabn)
+    target_statistics: ClassVar[bool] = False  # True: BatchNorm statistics re-estimated on the target (adabn)
 
     def __init__(self, *, feature_dim: int | None = None, num_classes: int | None = None, ramp_gamma: float | None = 10.0) -> None:
         super().__init__()

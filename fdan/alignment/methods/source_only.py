@@ -21,6 +21,7 @@ class SourceOnly(AlignmentMethod):
 
     name = "source_only"
     reference = "no adaptation (cross-entropy only)"
+    has_term = False
 
     def divergence(self, source: Tensor, target: Tensor, source_label: Tensor, target_prob: Tensor | None) -> Tensor:
         return source.new_zeros(())

@@ -40,6 +40,7 @@ CASES = [  # (method, modalities, cross-corpus, fields expected unread)
     ("coral", ["audio"], True, {"lmmd_weight", "lmmd_target_weights", "kernel_mul", "kernel_num", "fix_sigma", "bandwidths"}),
     ("fdan", ["audio", "face"], False, {"cross_corpus_lmmd_weight"}),
     ("dann", ["face"], False, set(ALIGNMENT_FIELDS)),
+    ("adabn", ["audio", "face"], True, set(ALIGNMENT_FIELDS)),  # no loss term: statistics after training only
 ]
 
 

@@ -77,13 +77,14 @@ def test_missing_cluster_file_is_exit_2(command, tmp_path):
 
 
 def test_plan_counts_variants_and_enumerated_grids(tmp_path, monkeypatch):
-    """baselines.yaml: 2 pairs x 8 variants = 16 units, its 2 x 2 weight grid enumerated (4 trials each)."""
+    """baselines.yaml: 2 pairs x 9 variants = 18 units, its 2 x 2 weight grid enumerated (4 trials each until the
+    corpora are prepared and the units known: then fewer where a unit's training reads a weight not at all)."""
     monkeypatch.chdir(tmp_path)
     result = run_cli("sweep", str(ROOT / "experiments" / "baselines.yaml"), "--plan",
                      "--set", "search.num_samples=5")  # 5 samples of a 4-configuration grid: still 4 trials
     assert result.exit_code == 0, result.output
-    assert "2 pair(s), 4 trial(s) per unit, 8 variants" in result.output
-    assert "at least 16 unit(s) = 64 trial(s)" in result.output
+    assert "2 pair(s), 4 trial(s) per unit, 9 variants" in result.output
+    assert "at least 18 unit(s) = 72 trial(s)" in result.output
 
 
 def test_unprepared_corpus_with_a_root_is_counted_exactly_from_its_scan(tmp_path):

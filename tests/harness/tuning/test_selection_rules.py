@@ -49,7 +49,7 @@ def test_a_trial_records_every_rules_score_in_eval_mode():
     rules = ["iwv", "dev", "snd", "entropy", "im", "source_val", "target_oracle"]
     sel = EpochSelection(rules, "fused", "uar", _loader(12, True), _loader(12, False), _loader(8, True), "cpu", "off")
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    scores = sel.scores(model, {"val_fused_uar": 0.5}, lambda dl: evaluate(model, dl, 4))
+    scores = sel.scores(model, {"val_fused_uar": 0.5}, lambda m, dl: evaluate(m, dl, 4))
     assert set(scores) == {f"sel_{r}" for r in rules} and all(math.isfinite(v) for v in scores.values())
     assert scores["sel_source_val"] == 0.5 and scores["sel_entropy"] <= 0 and scores["sel_iwv"] <= 0
     assert scores["sel_target_oracle"] == pytest.approx(evaluate(model, _loader(8, True), 4).metrics["fused"]["uar"])

@@ -23,7 +23,15 @@ def _prob(n: int, dtype=torch.float32) -> torch.Tensor:
 
 def test_list_methods_is_the_issue_list_with_fdan_first() -> None:
     assert list_methods()[0] == "fdan"
-    assert sorted(list_methods()) == sorted(ALL)
+    assert sorted(list_methods()) == sorted([*ALL, "adabn"])  # adabn: no loss term (tests/fdan/training/test_target_statistics.py)
+
+
+def test_adabn_is_corpus_level_without_a_term() -> None:
+    method = create_method("adabn", scope="corpora")
+    assert not method.has_term and method.target_statistics and corpus_method_name("adabn") == "adabn"
+    assert method(features(), features(seed=1) + 1, labels(), progress=1.0) == 0
+    with pytest.raises(ValueError, match="'adabn' does not apply between modalities"):
+        create_method("adabn", scope="modalities")
 
 
 def test_unknown_method_and_option_are_clear_errors() -> None:

@@ -1,0 +1,60 @@
+"""AdaBN's re-estimated statistics (fdan.training.target_statistics): a per-channel affine shift of the trunk
+features is undone exactly, the model it is given stays as it was, and adabn trains exactly as source_only."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from fdan.config import TrainConfig
+from fdan.model import create_model
+from fdan.model.frozen import FromTrunkOutputs, freeze_trunks
+from fdan.training.fit import fit, seed_everything
+from fdan.training.target_statistics import with_target_statistics
+from fdan.training.target_use import reads_target, uses_target_statistics
+from tests.fdan.model_helpers import TINY
+from tests.fdan.training.test_target_use import PoisonedTargetLoader
+from tests.fdan.training.test_train_cross_corpus import _Rows
+
+
+def _rows(scale: float = 1.0, offset: float = 0.0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(3)
+    audio, face = torch.randn(12, 5, 512, generator=g), torch.randn(12, 2, 512, generator=g)
+    return {"audio_feat": audio * scale + offset, "audio_mask": torch.ones(12, 5, dtype=torch.bool),
+            "face_feat": face * scale + offset, "face_mask": torch.ones(12, 2, dtype=torch.bool)}
+
+
+def _model() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return FromTrunkOutputs(freeze_trunks(create_model(**TINY, freeze_backbone=True))).eval()  # token standardisation on
+
+
+def test_target_statistics_undo_a_per_channel_affine_shift_of_the_trunk_features():
+    model = _model()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    source, shifted = _rows(), _rows(scale=2.0, offset=3.0)
+    with torch.no_grad():
+        on_source = with_target_statistics(model, [source])(**source).fused_logits
+        on_shifted = with_target_statistics(model, [shifted])(**shifted).fused_logits
+        unadapted = model(**shifted).fused_logits
+    assert torch.allclose(on_source, on_shifted, atol=1e-4)  # the target standardised by its own moments
+    assert not torch.allclose(unadapted, on_shifted, atol=1e-2)  # the source statistics do not undo it
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # the given model is untouched
+    with pytest.raises(ValueError, match="no target rows"):
+        with_target_statistics(model, [])
+
+
+def _fit(method: str, target_loader) -> dict[str, torch.Tensor]:
+    seed_everything(0)
+    model = create_model(**TINY)
+    fit(model, DataLoader(_Rows(8), batch_size=4), None, TrainConfig(method=method, epochs=2, lr=1e-2),
+        num_classes=4, target_loader=target_loader)
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_adabn_trains_as_source_only_and_reads_no_target_batch():
+    cfg = TrainConfig(method="adabn")
+    assert uses_target_statistics(cfg) and not reads_target(cfg)
+    assert not uses_target_statistics(TrainConfig(method="source_only"))
+    adabn, source_only = _fit("adabn", PoisonedTargetLoader()), _fit("source_only", None)
+    assert adabn.keys() == source_only.keys() and all(torch.equal(adabn[k], source_only[k]) for k in adabn)
