@@ -117,6 +117,10 @@ def predict(
     if not items and not skips:
         _fail(f"no media files ({', '.join(('.mp4', '.avi', '.flv', '.wav'))}) in {', '.join(map(str, media))}")
     console = Console(width=None if sys.stdout.isatty() else 200)
+    if loaded.provenance.get("method") == "adabn":  # its test used the target corpus' BatchNorm statistics
+        console.print("[yellow]note[/] this is an adabn model: predict applies it with the source corpus' BatchNorm "
+                      "statistics; its sweep tested it with statistics re-estimated on the target corpus' rows, "
+                      "which predict does not do", highlight=False, soft_wrap=True)
     rows, bad = inference.predict_media(loaded, items)
     skips = [*skips, *bad]
     if out is not None:

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from harness.report.leaderboard import (
-    PROTOCOL_NOTE, build_leaderboard, format_leaderboard, mean_std_cell, paper_cell, render_leaderboard_md,
-    value_columns,
+    PROTOCOL_NOTE, build_leaderboard, format_leaderboard, mean_std_cell, render_leaderboard_md, value_columns,
 )
+from harness.report.paper_figures import paper_cell
 
 from harness.results.errors import ResultsError
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harness.report.leaderboard import build_leaderboard, format_leaderboard, paper_cell
+from harness.report.leaderboard import build_leaderboard, format_leaderboard
+from harness.report.paper_figures import paper_cell
 
 from ..results_data import make_trials
 
