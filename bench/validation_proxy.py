@@ -52,14 +52,14 @@ def pooled_tokens(directory: Path, model_cfg: object) -> dict[str, np.ndarray]:
 def main() -> None:
     from sklearn.linear_model import LogisticRegression
 
-    args = [a for a in sys.argv[1:] if not a.startswith("--features")]
-    kind = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--features=")), "proxy")
-    if "--features" in sys.argv:
-        kind = sys.argv[sys.argv.index("--features") + 1]
-        args = [a for a in args if a != kind]
-    if kind not in ("proxy", "tokens"):
-        sys.exit(f"--features {kind}: expected proxy or tokens")
-    cfg = load_config(args[0] if args else "experiments/validation.yaml")
+    import argparse
+
+    parser = argparse.ArgumentParser(description="is each planted shift harmful, and recoverable by moment matching?")
+    parser.add_argument("config", nargs="?", default="experiments/validation.yaml")
+    parser.add_argument("--features", choices=("proxy", "tokens"), default="proxy")
+    args = parser.parse_args()
+    kind = args.features
+    cfg = load_config(args.config)
     feats, labels = {}, {}
     for name, spec in cfg.corpora.items():
         directory = cache_dir_for(cfg.cache_dir, spec.synth.name or name, cfg.features, spec.importer, spec.options)

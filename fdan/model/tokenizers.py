@@ -19,7 +19,7 @@ go through the trunk (missing ones neither enter BatchNorm statistics nor produc
 
 Both: ``LayerNorm(Linear(W -> D)(token) + PE[position])`` with fixed sinusoidal codes (audio: token
 index in time; faces: frame index k); with ``model.token_standardise`` the trunk features are first
-standardised per channel over the valid tokens (see ``_Embed``). On CUDA the trunk input is ``channels_last``.
+standardised per channel over the valid tokens (see ``TokenEmbedding``). On CUDA the trunk input is ``channels_last``.
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def _trunk_input(x: Tensor) -> Tensor:
     return x.contiguous(memory_format=torch.channels_last) if x.is_cuda else x
 
 
-class _Embed(nn.Module):
+class TokenEmbedding(nn.Module):
     """(B, N, W) trunk features, (B, N) mask -> (B, N, D) tokens: [standardise], projection, positional code, LayerNorm.
 
     ``standardise``: a per-channel ``BatchNorm1d(W, affine=False)`` over the valid tokens only (batch
@@ -98,7 +98,7 @@ def source_standardisation(module: nn.Module) -> Iterator[None]:
     running statistics, which evaluation uses, would mix both corpora. Inside this block they are
     neither used nor updated: they come from the labelled source batches only.
     """
-    norms = [m.standardise for m in module.modules() if isinstance(m, _Embed) and m.standardise is not None
+    norms = [m.standardise for m in module.modules() if isinstance(m, TokenEmbedding) and m.standardise is not None
              and m.standardise.training]
     for bn in norms:
         bn.train(False)
@@ -130,7 +130,7 @@ class AudioTokenizer(nn.Module):
                  standardise: bool = False) -> None:
         super().__init__()
         self.trunk = trunk
-        self.embed = _Embed(width, dim, standardise)
+        self.embed = TokenEmbedding(width, dim, standardise)
         self.rgb_input = rgb_input  # a trunk shared with faces reads the spectrogram as a 3-channel image
         self.stride = stride
 
@@ -180,7 +180,7 @@ class FaceTokenizer(nn.Module):
         super().__init__()
         self.trunk = trunk
         self.width = width
-        self.embed = _Embed(width, dim, standardise)
+        self.embed = TokenEmbedding(width, dim, standardise)
         self.register_buffer("mean", torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 

@@ -5,7 +5,7 @@ Loss per step (p = training progress in [0, 1]), for the default ``train.method:
         [+ beta * lambda(p) * LMMD(z_source, z_target; y, softmax(fused logits on target))  cross-corpus]
 P_face is one_hot(y) (``lmmd_target_weights: labels``, the public code) or the face head's softmax
 (``predictions``, DSAN). Another ``train.method`` replaces both terms by its own (fdan.alignment.scopes:
-``source_only`` none, ``dsan``, ``mmd``, ``coral``, ``dann``); every method applies its λ(p) itself.
+``source_only`` and ``adabn`` none, ``dsan``, ``mmd``, ``coral``, ``dann``); every method applies its λ(p) itself.
 DANN's discriminators must be attached first (``fdan.alignment.scopes.attach_alignment``, before
 ``build_optimizer``). The CE terms use the dropout forward; every LMMD feature and pseudo-label
 comes from a dropout-free forward (same trunk pass for the source, ``dropout_disabled`` for the target;

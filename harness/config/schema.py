@@ -23,7 +23,7 @@ from harness.config.data_sections import CorpusSpec, PairsConfig, PairSpec, Shif
 from harness.config.run_sections import AshaConfig, ProtocolConfig, RayConfig, ResourcesConfig, SearchConfig
 from harness.config.section import Section
 from harness.config.tracking import TrackingConfig
-from harness.config.variants import variant_problem
+from harness.config.variants import adabn_problem, variant_problem
 
 __all__ = ["ConfigError", "ExperimentConfig", "load_config", "dump_config", "validate_config", "AshaConfig",
            "CorpusSpec", "PairSpec", "PairsConfig", "ProtocolConfig", "RayConfig", "ResourcesConfig", "SearchConfig",
@@ -75,6 +75,8 @@ class ExperimentConfig(Section):
         for problem in [*problems, label_problem(self.pairs.labels), variant_problem(self)]:
             if problem is not None:
                 raise _field_error(*problem)
+        if (problem := adabn_problem(self)) is not None:  # after variant_problem: the variants expand
+            raise _field_error(*problem)
         if self.pairs.within != "all":
             for i, name in enumerate(self.pairs.within):
                 if name not in known:

@@ -83,6 +83,22 @@ def variant_problem(cfg: "ExperimentConfig") -> tuple[str, str] | None:
     return None
 
 
+def adabn_problem(cfg: "ExperimentConfig") -> tuple[str, str] | None:
+    """An `adabn` run (the config's own or a variant's) that could not do what it claims, as (path, message):
+    without a BatchNorm layer to re-estimate (frozen trunks with `model.token_standardise: off`) it would silently
+    be `source_only`, and under the `paper` protocol its per-epoch test would use the source statistics."""
+    for i, (variant, vcfg) in enumerate(expand_variants(cfg) if cfg.variants else [(None, cfg)]):
+        if vcfg.train.method != "adabn":
+            continue
+        where = "train.method" if variant is None or "train.method" not in variant.overrides else f"variants.{i}"
+        if vcfg.model.freeze_backbone and not vcfg.model.standardises_tokens:
+            return where, ("adabn re-estimates BatchNorm statistics, and frozen trunks with model.token_standardise: "
+                           "off leave none outside the trunks: set token_standardise on (or auto)")
+        if cfg.protocol.name == "paper":
+            return where, "adabn is not supported under protocol paper (its per-epoch test would use source statistics)"
+    return None
+
+
 def expand_variants(cfg: "ExperimentConfig") -> list[tuple[Variant, "ExperimentConfig"]]:
     """(variant, the experiment config with its fields set) for each variant; one ("", cfg) without any."""
     if not cfg.variants:

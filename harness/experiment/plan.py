@@ -58,11 +58,17 @@ class ExperimentPlan:
         return out
 
 
+DECIDING_FIELDS = {"train.method", "model.modalities", "train.lmmd_target_weights"}  # what unread_fields reads
+
+
 def unit_config(cfg: ExperimentConfig, unit: WorkUnit) -> ExperimentConfig:
     """`cfg` for one unit: its search space without the fields that unit's training never reads
     (fdan.alignment.scopes.unread_fields: e.g. the corpus term's weight for `source_only`, for a within-corpus
     or an oracle unit), so that no trial repeats another with a value that cannot change it. A unit left with
-    no searched field trains once, at the config's own settings."""
+    no searched field trains once, at the config's own settings. Nothing is left out when the fields that decide
+    what is read (`train.method`, `model.modalities`, `train.lmmd_target_weights`) are themselves searched."""
+    if set(cfg.search.space) & DECIDING_FIELDS:
+        return cfg
     unread = unread_fields(cfg.train, two_modalities=len(getattr(cfg.model, "modalities", ("audio", "face"))) == 2,
                            reads_target_rows=bool(unit.adapt_idx))
     space = {k: d for k, d in cfg.search.space.items() if not (k.startswith("train.") and k[len("train."):] in unread)}

@@ -25,6 +25,7 @@ from harness.cluster.preflight import PreflightError, alive_nodes, preflight
 from harness.cluster.resources import plan_resources, request_capacity
 from harness.cluster.weights import missing_weights, required_weights
 from harness.config import ExperimentConfig, dump_config
+from harness.config.search_space import param_name
 from harness.config.variants import expand_variants
 from harness.errors import SweepError, SweepFailed
 from harness.experiment.corpora import check_roots, prepare_corpora, prepare_token_caches
@@ -33,6 +34,7 @@ from harness.experiment.lanes import run_side_by_side, unit_lanes
 from harness.experiment.plan import corpora_used, resolve_plan
 from harness.experiment.progress import RunProgress
 from harness.experiment.state import UNITS_DIR, check_results_dir, read_unit, write_state, write_unit
+from harness.results.columns import NOT_SEARCHED
 from harness.results.io import write_results
 from harness.results.predictions import write_predictions
 from harness.results.selections import fill_primary, write_selections
@@ -174,8 +176,12 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
             log(f"{tag(unit)}: {len(unit.labels)} classes, "
                 f"{len(unit.train_idx)} train / {len(unit.val_idx)} val / {len(unit.test_idx)} test rows"
                 + (f", {unit.n_dropped} rows outside the shared labels dropped" if unit.n_dropped else ""))
-            return run_unit(unit_cfg[unit.key], unit, dirs, replace(plan, max_concurrent_trials=trials_at_once),
-                            search, resume)
+            summary = run_unit(unit_cfg[unit.key], unit, dirs, replace(plan, max_concurrent_trials=trials_at_once),
+                               search, resume)
+            unsearched = "|".join(param_name(k) for k in cfg.search.space if k not in unit_cfg[unit.key].search.space)
+            for row in summary.get("trials", []):  # fields this unit's training never reads (plan.unit_config)
+                row[NOT_SEARCHED] = unsearched
+            return summary
 
         def done(unit: Any, summary: dict[str, Any]) -> None:  # in this (the driver's main) thread only
             write_unit(results, summary)

@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from harness.config.search_space import Distribution, param_name
-from harness.results.columns import PARAM_PREFIX
+from harness.results.columns import NOT_SEARCHED, PARAM_PREFIX
 from harness.results.errors import ResultsError
 
 FAILED_STATUSES = {"error", "errored", "failed", "fail"}
@@ -35,11 +35,20 @@ def searched_params(trials: pd.DataFrame) -> list[str]:
 
 def param_values(trials: pd.DataFrame, name: str) -> pd.Series:
     """The ``param_<name>`` column; in a non-numeric column a missing value is the choice ``"None"``
-    (a ``null`` search choice), in a numeric one it stays missing (the parameter was not sampled)."""
+    (a ``null`` search choice), in a numeric one it stays missing (the parameter was not sampled). Trials of a
+    unit that did not search it (``not_searched``: its training never reads it) are missing either way."""
     values = trials[PARAM_PREFIX + name]
-    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return values
-    return values.astype(object).where(values.notna(), "None")
+    if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+        values = values.astype(object).where(values.notna(), "None")
+    return values.mask(~searched_in(trials, name))
+
+
+def searched_in(trials: pd.DataFrame, name: str) -> pd.Series:
+    """Per trial: whether its unit searched ``name`` (harness.experiment.plan.unit_config leaves out, and the
+    trials column ``not_searched`` names, the fields a unit's training never reads; tables before it: all)."""
+    if NOT_SEARCHED not in trials:
+        return pd.Series(True, index=trials.index)
+    return ~trials[NOT_SEARCHED].fillna("").astype(str).str.split("|").map(lambda names: name in names)
 
 
 def complete_trials(trials: pd.DataFrame, metric_col: str) -> pd.DataFrame:
@@ -101,12 +110,14 @@ def param_importances(
     ``space`` (:func:`searched_distributions`) gives each parameter the distribution it was sampled from.
     Needs at least two complete trials, at least one searched parameter that varies and a metric that
     varies; otherwise returns an :class:`Importance` with a note and no values. Trials of all pairs and
-    folds are pooled into one study.
+    folds are pooled into one study; trials of units that left a field out (``not_searched``) are not in it.
     """
     import optuna
     from optuna.trial import create_trial
 
     done = complete_trials(trials, metric_col)
+    every = [searched_in(done, p) for p in searched_params(done)]
+    done = done[pd.concat(every, axis=1).all(axis=1)] if every else done  # trials of units that searched the whole space
     n = len(done)
     if n < 2:
         return Importance(note=f"not enough trials for parameter importance: {n} complete trial(s), need at least 2",

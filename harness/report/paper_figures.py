@@ -16,6 +16,7 @@ PAPER_BASELINES: dict[tuple[str, str], tuple[float, float]] = {
 # Speakers the paper trained on per fold where ours may differ (SAVEE leave-one-speaker-out without validation)
 PAPER_TRAIN_SPEAKERS: dict[str, int] = {"savee": 3}
 
+
 def paper_cell(source: str, target: str, method: str = "fdan", modalities: str = BOTH_MODALITIES,
                backbone: str | None = None) -> str:
     """The paper's "WAR / UAR" where it reports that corpus and method, else "–".

@@ -20,6 +20,7 @@ TRIALS_COLUMNS: tuple[str, ...] = (
 CONFUSION_KEYS: tuple[str, ...] = ("pair", "fold", "trial_id", "head", "labels", "matrix")
 TABLES: tuple[str, ...] = ("metrics", "trials")
 PARAM_PREFIX = "param_"  # trials columns of the sampled hyper-parameters: param_<leaf field name>
+NOT_SEARCHED = "not_searched"  # trials column: searched fields the unit's training never reads, "|"-joined (not searched there)
 ORACLE_SUFFIX = " (oracle)"  # pair name of a pairs.oracle unit: trained on labelled target speakers, its pair's ceiling
 
 

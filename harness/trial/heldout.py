@@ -48,6 +48,7 @@ def evaluate_checkpoint(checkpoint_path: str, unit: UnitRows, torch_threads: int
     # frozen trunks are rebuilt from the config, not stored; the training-only alignment terms are not needed
     load_trainable_state(model, without_alignment(weights))
     if state.get("target_statistics") and unit.adapt_idx:  # adabn: BatchNorm statistics of the unlabelled target rows
+        # (exact pooled moments: the same for any batch order; fdan.training.target_statistics)
         adapt = dataset(unit.target_dir, unit.adapt_idx, None, state["model_config"])
         model = with_target_statistics(model, make_loader(adapt, 16, shuffle=False, num_workers=0, seed=0), device)
     ds = dataset(unit.target_dir, unit.test_idx, unit.label_to_index, state["model_config"])

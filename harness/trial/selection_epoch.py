@@ -5,7 +5,8 @@ unlabelled target adaptation rows (at most :data:`MAX_TARGET_ROWS`, their labels
 `target_oracle`, the labelled target validation speakers (`target_val_idx`, held out from the test
 fold). Scoring runs the model in eval mode (BatchNorm on its running statistics), so it adapts nothing;
 for a method that re-estimates them on the target (adabn) the target-side scores are those of that model
-(fdan.training.target_statistics, on the adaptation rows), as its test will be.
+(fdan.training.target_statistics: exact pooled moments of the adaptation rows, at most MAX_TARGET_ROWS of
+them), as its held-out test will be (there: of all adaptation rows).
 """
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ class EpochSelection:
                 raise ValueError("target_oracle needs labelled target validation speakers (target_val_idx)")
             target_val = loader(unit.target_dir, unit.target_val_idx, True, False, 0)
         head, metric = spec.rule_metric.split("_", 1)
-        statistics = loader(unit.target_dir, unit.adapt_idx, False, False, 0) if target_statistics and unit.adapt_idx else None
+        target_side = any(r != "source_val" for r in rules)  # source_val scores the model on source rows as trained
+        statistics = (loader(unit.target_dir, unit.adapt_idx[:MAX_TARGET_ROWS], False, False, 0)
+                      if target_statistics and target_side and unit.adapt_idx else None)
         return cls(rules, head, metric, val_loader, target, target_val, device, amp, statistics)
 
     def scores(self, model: torch.nn.Module, metrics: dict[str, float],

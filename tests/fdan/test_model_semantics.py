@@ -183,9 +183,9 @@ def test_standardised_tokens_of_a_two_stage_trunk_ignore_padding(train_mode):
 
 
 def test_token_standardisation_statistics_come_from_valid_tokens_only():
-    from fdan.model.tokenizers import _Embed
+    from fdan.model.tokenizers import TokenEmbedding
 
-    embed = _Embed(4, 8, standardise=True).train()
+    embed = TokenEmbedding(4, 8, standardise=True).train()
     feat = torch.randn(2, 5, 4)
     mask = torch.tensor([[True, True, True, False, False], [True, True, False, False, False]])
     padded = torch.where(mask[..., None], feat, torch.tensor(1e3))  # whatever the padding holds
@@ -204,9 +204,9 @@ def test_token_standardisation_statistics_come_from_valid_tokens_only():
 def test_token_standardisation_of_one_valid_token_and_of_target_rows():
     """One valid token in training mode uses the running statistics (BatchNorm cannot take batch ones);
     target rows (`source_standardisation`) neither use nor move them."""
-    from fdan.model.tokenizers import _Embed, source_standardisation
+    from fdan.model.tokenizers import TokenEmbedding, source_standardisation
 
-    embed = _Embed(4, 8, standardise=True).train()
+    embed = TokenEmbedding(4, 8, standardise=True).train()
     feat = torch.randn(2, 3, 4)
     one = torch.tensor([[True, False, False], [False, False, False]])
     assert torch.isfinite(embed(feat, one)).all()

@@ -58,3 +58,47 @@ def test_adabn_trains_as_source_only_and_reads_no_target_batch():
     assert not uses_target_statistics(TrainConfig(method="source_only"))
     adabn, source_only = _fit("adabn", PoisonedTargetLoader()), _fit("source_only", None)
     assert adabn.keys() == source_only.keys() and all(torch.equal(adabn[k], source_only[k]) for k in adabn)
+
+
+def test_statistics_are_the_pooled_moments_whatever_the_batches():
+    """Rows sorted by group (as a manifest sorted by speaker is) in small batches give the pooled moments, not
+    an average of per-batch ones (which would miss the variance between the groups)."""
+    model = _model()
+    rows = _rows()
+    rows["audio_feat"] = rows["audio_feat"] + torch.arange(12).repeat_interleave(1).view(12, 1, 1) // 4 * 5.0  # 3 groups
+    rows["audio_mask"][:, 3:] = torch.arange(12).view(12, 1) % 2 == 0  # some padded tokens: they enter no moment
+    batches = [{k: v[i:i + 4] for k, v in rows.items()} for i in (0, 4, 8)]
+    by_batch = with_target_statistics(model, batches).net.audio_tokens.embed.standardise
+    pooled = with_target_statistics(model, [rows]).net.audio_tokens.embed.standardise
+    valid = rows["audio_feat"][rows["audio_mask"]].double()
+    torch.testing.assert_close(by_batch.running_mean, pooled.running_mean)
+    torch.testing.assert_close(by_batch.running_var, pooled.running_var)
+    torch.testing.assert_close(pooled.running_mean.double(), valid.mean(0), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(pooled.running_var.double(), valid.var(0), atol=1e-4, rtol=1e-5)
+
+
+class _TwoCalls(torch.nn.Module):
+    """One BatchNorm applied to both inputs of a forward (a trunk shared by two modalities), after a frozen one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from fdan.model.frozen import FrozenTrunk
+
+        self.frozen = FrozenTrunk(torch.nn.BatchNorm1d(3))
+        self.bn = torch.nn.BatchNorm1d(3)
+
+    def forward(self, audio_feat, audio_mask=None, face_feat=None, face_mask=None):
+        return self.bn(self.frozen(audio_feat)), self.bn(face_feat)
+
+
+def test_a_layer_called_twice_per_forward_sees_both_calls_and_frozen_trunks_keep_theirs():
+    torch.manual_seed(0)
+    model = _TwoCalls()
+    a, f = torch.randn(8, 3) + 2.0, torch.randn(8, 3) * 3 - 4.0
+    adapted = with_target_statistics(model, [{"audio_feat": a, "audio_mask": None, "face_feat": f, "face_mask": None}])
+    with torch.no_grad():
+        both = torch.cat([model.frozen(a), f])  # what the shared layer receives from each call
+    torch.testing.assert_close(adapted.bn.running_mean, both.mean(0))
+    torch.testing.assert_close(adapted.bn.running_var, both.var(0))
+    assert torch.equal(adapted.frozen.trunk.running_mean, model.frozen.trunk.running_mean)  # untouched: frozen
+    assert not adapted.training and adapted.bn.momentum == model.bn.momentum

@@ -55,3 +55,16 @@ def test_single_modality_variants_are_selected_on_their_head(tmp_path):
     (_, both), (single, audio) = expand_variants(load(tmp_path, data=data))
     assert single.name == "source_only-audio" and audio.model.modalities == ["audio"]
     assert (both.protocol.selection_key, audio.protocol.selection_key) == ("val_fused_uar", "val_audio_uar")
+
+
+@pytest.mark.parametrize("changes, field, words", [
+    ({"variants": [{"train.method": "adabn"}], "model": {"freeze_backbone": True, "token_standardise": "off"}},
+     "variants.0", ["token_standardise"]),
+    ({"variants": [], "train": {"method": "adabn"}, "protocol": {"name": "paper"}}, "train.method", ["paper"]),
+])
+def test_adabn_that_could_not_re_estimate_statistics_is_refused(tmp_path, changes, field, words):
+    """Frozen trunks without token standardisation leave no BatchNorm: adabn would silently be source_only."""
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, data={**BASE, **changes})
+    assert f"{field}:" in str(info.value) and all(w in str(info.value) for w in words), str(info.value)
+    assert load(tmp_path, data={**BASE, "variants": [{"train.method": "adabn"}]})  # trunk BatchNorm / token standardisation

@@ -111,6 +111,7 @@ def test_a_unit_searches_only_the_fields_its_training_reads():
     """baselines.yaml's 2 x 2 weight grid: the corpus weight only where a unit has target rows and its method a
     corpus term, the modality weight only where the method has a modality term (two modalities, not source_only)."""
     from harness.config.schema import load_config
+    from harness.config.search_space import Distribution
     from harness.config.variants import expand_variants
     from harness.experiment.plan import unit_config
     from harness.tuning.tuner import expected_trials
@@ -127,3 +128,6 @@ def test_a_unit_searches_only_the_fields_its_training_reads():
     assert trials[("source_only", "cross")] == trials[("source_only-audio", "cross")] == trials[("source_only", "within")] == 1
     assert list(unit_config(configs["mmd"], within).search.space) == ["train.lmmd_weight"]
     assert unit_config(configs["mmd"], cross) is configs["mmd"]  # nothing dropped: the config itself
+    method_searched = configs["source_only"].model_copy(update={"search": configs["source_only"].search.model_copy(
+        update={"space": {**configs["source_only"].search.space, "train.method": Distribution(type="choice", values=["source_only", "mmd"])}})})
+    assert unit_config(method_searched, cross) is method_searched  # which fields are read is itself searched

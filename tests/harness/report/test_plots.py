@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from harness.report.importance import optuna_distribution, param_importances, searched_distributions
+from harness.report.importance import optuna_distribution, param_importances, param_values, searched_distributions
 from harness.report.hparams_plot import categories, log_axis
 from harness.report.importance_plot import MIN_IMPORTANCE_TRIALS, render_importance
 from harness.report.per_class import pooled_confusions
@@ -129,6 +129,21 @@ def test_importance_treats_a_missing_text_choice_as_none():
     space = {**SPACE, **searched_distributions(
         {"search": {"space": {"train.optimizer": {"type": "choice", "values": [None, "adam", "sgd"]}}}})}
     imp = param_importances(trials, METRIC, space)
+    assert list(imp.values) == ["optimizer"] and imp.n_trials == 12
+
+
+def test_trials_of_units_that_did_not_search_a_field_are_left_out_not_counted_as_none():
+    """harness.experiment.plan.unit_config: a unit whose training never reads a field does not search it; its
+    trials name it in `not_searched` and leave it empty. They neither count as the `null` choice nor remove the
+    field from the importance (Optuna's space is the intersection of the trials' spaces)."""
+    trials = make_trials().assign(param_lr=1e-3, param_batch_size=32)
+    trials["param_optimizer"] = [None, "adam", "sgd"] * 4
+    space = {**SPACE, **searched_distributions(
+        {"search": {"space": {"train.optimizer": {"type": "choice", "values": [None, "adam", "sgd"]}}}})}
+    extra = make_trials().assign(param_lr=1e-3, param_batch_size=32, param_optimizer=None, not_searched="optimizer")
+    both = pd.concat([trials.assign(not_searched=""), extra], ignore_index=True)
+    assert param_values(both, "optimizer").isna().sum() == len(extra)  # not the choice "None"
+    imp = param_importances(both, METRIC, space)
     assert list(imp.values) == ["optimizer"] and imp.n_trials == 12
 
 
