@@ -2,11 +2,13 @@
 (`harness.experiment.lanes`, `resources.concurrent_units`), then the results tables.
 
 A unit whose summary (`units/<key>.json`, see `harness.experiment.state`) exists is not run again. After
-every finished unit (and once more when the run stops) the tables are rewritten from the summaries so
-far, rows in the units' order whatever order they finish in, so `report` and `compare` work on a running or a
-crashed sweep. `on_results(results_dir)` (the CLI renders leaderboard.md, plots/ and report.html there) is
-called at most every `REPORT_EVERY_S` seconds while units run and always when the run stops: rendering every
-pair's plots after every unit made the driver the bottleneck of a 120-unit sweep (one core busy drawing).
+every finished unit (and once more when the run stops) the trials and metrics tables are rewritten from the
+summaries so far, rows in the units' order whatever order they finish in, so `report` and `compare` work on a
+running or a crashed sweep. The per-utterance tables (predictions.parquet, selections.csv) and
+`on_results(results_dir)` (the CLI renders leaderboard.md, plots/ and report.html there) follow at most every
+`REPORT_EVERY_S` seconds while units run and always when the run stops: rendering every pair's plots after every
+unit made the driver the bottleneck of a 120-unit sweep (one core busy drawing), and rebuilding the predictions
+table (every unit adds rows x rules x heads) after every unit took a third of a core by unit 130 of 140.
 Units with errored trials are reported at the end (`SweepFailed`); `--resume` retries them.
 """
 from __future__ import annotations
@@ -41,7 +43,7 @@ from harness.results.selections import fill_primary, write_selections
 from harness.tuning.tuner import expected_trials, experiment_storage
 from harness.tuning.unit import run_unit
 
-REPORT_EVERY_S = 120.0  # the report's plots cost seconds per pair; the tables are rewritten after every unit
+REPORT_EVERY_S = 120.0  # the report's plots cost seconds per pair; trials/metrics tables are rewritten after every unit
 
 
 def check_nodes(cfg: ExperimentConfig, address: str | None, paths: dict[str, str], log: Callable[[str], None]) -> None:
@@ -110,9 +112,8 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
         if not resuming:
             write_state(results, cfg)
 
-        def publish(summaries: list[dict[str, Any]], report: bool) -> None:
-            """Tables from every summary so far (finished and failed units), then (`report`) the caller's report."""
-            primary = cfg.protocol.cross_selection[0]
+        def write_tables(summaries: list[dict[str, Any]], primary: str) -> None:
+            """The trials and metrics tables (and confusion.json, config, env.json) of every summary so far."""
             trials = pd.DataFrame([t for s in summaries for t in s["trials"]])
             if "selected" in trials:  # units kept from before rule picks: their selected row is the primary's
                 trials = fill_primary(trials, primary, trials["selected"].fillna(False).astype(bool))
@@ -124,13 +125,22 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
                 config=dump_config(cfg),
                 cluster_resources={**cluster, "plan": plan.as_dict(), "run_started_at": started_at},
             )
+
+        def publish(summaries: list[dict[str, Any]], tables: bool, report: bool) -> None:
+            """From every summary so far (finished and failed units): the trials and metrics tables (`tables`), then
+            (`report`) the per-utterance tables and the caller's report."""
+            primary = cfg.protocol.cross_selection[0]
+            if tables:
+                write_tables(summaries, primary)
+            if not report:  # the per-utterance tables grow with every unit (rows x rules x heads): written with the
+                return      # report (at most every REPORT_EVERY_S and at the end); each unit's own record is kept at once
             predictions = [p for s in summaries for p in s.get("predictions", [])]
             if predictions:
                 write_predictions(results, fill_primary(pd.DataFrame(predictions), primary))
             selections = [r for s in summaries for r in s.get("selections", [])]  # cross_selection: every rule's pick
             if selections:
                 write_selections(results, pd.DataFrame(selections))
-            if report and on_results is not None:
+            if on_results is not None:
                 on_results(results)
 
         position = {unit.key: i for i, unit in enumerate(units, 1)}
@@ -146,11 +156,9 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
 
         def publish_all(final: bool = False) -> None:
             report = final or time.monotonic() - reported_at[0] >= REPORT_EVERY_S
-            if unpublished[0]:
-                publish([summaries[u.key] for u in units if u.key in summaries], report)
+            if unpublished[0] or (report and unreported[0]):  # report due: the per-utterance tables and the report
+                publish([summaries[u.key] for u in units if u.key in summaries], unpublished[0], report)
                 unpublished[0] = False
-            elif report and on_results is not None:  # tables current, report behind
-                on_results(results)
             if report:
                 unreported[0], reported_at[0] = False, time.monotonic()
 

@@ -157,6 +157,9 @@ class FakeUnits:
         monkeypatch.setattr(experiment, "prepare_corpora", lambda *a: {"a": tmp_path})
         monkeypatch.setattr(experiment, "write_results",
                             lambda out, trials, **k: self.published.append(trials["fold"].tolist()))
+        self.predicted: list[list[int]] = []  # predictions.parquet writes: the folds they hold
+        monkeypatch.setattr(experiment, "write_predictions",
+                            lambda out, table: self.predicted.append(sorted(set(table["fold"]))))
 
     def run_unit(self, cfg_, unit, dirs, plan, search, resume):
         start = time.monotonic()
@@ -164,7 +167,8 @@ class FakeUnits:
         with self.lock:
             self.spans[unit.fold] = (start, time.monotonic(), plan.max_concurrent_trials)
         row = {"pair": unit.pair, "fold": unit.fold, "selected": True}
-        return {"key": unit.key, "trials": [row], "metrics": [], "confusions": [], "failed": None}
+        return {"key": unit.key, "trials": [row], "metrics": [], "confusions": [], "failed": None,
+                "predictions": [{"pair": unit.pair, "fold": unit.fold, "utterance_id": "u"}]}
 
     def run(self, resume=False):
         from harness.experiment.run import run_experiment
@@ -187,7 +191,8 @@ def test_units_run_side_by_side_in_the_cluster_slots(monkeypatch, tmp_path):
 
 
 def test_the_report_is_rendered_at_most_every_interval_and_when_the_run_ends(monkeypatch, tmp_path):
-    """Tables after every unit; the report (plots of every pair: seconds each) not after every unit of a long run."""
+    """Trials/metrics tables after every unit; the report (plots of every pair: seconds each) and the predictions
+    table (rebuilt from every unit's rows) not after every unit of a long run."""
     import harness.experiment.run as experiment
     from harness.experiment.run import run_experiment
 
@@ -197,6 +202,8 @@ def test_the_report_is_rendered_at_most_every_interval_and_when_the_run_ends(mon
         run_experiment(fake.cfg, log=fake.lines.append, on_results=lambda out: rendered.append(len(fake.published)))
         assert len(fake.published) == 4 and fake.published[-1] == [0, 1, 2, 3]
         assert len(rendered) == reports and rendered[-1] == 4  # the last report after the last tables
+        # the per-utterance table (it grows with every unit) is written with the report, the last with every unit
+        assert len(fake.predicted) == reports and fake.predicted[-1] == [0, 1, 2, 3]
 
 
 def test_one_unit_at_a_time_with_every_slot(monkeypatch, tmp_path):
