@@ -114,7 +114,7 @@ def unread_fields(cfg: TrainConfig, *, two_modalities: bool, reads_target_rows: 
     when it has no term at all, the kernel's bandwidths when no term is a kernel method, ``lmmd_target_weights``
     unless the modality term is ``fdan``'s. ``reads_target_rows``: the run is given unlabelled target rows
     (a cross-corpus unit; the corpus term then exists by its method alone, as :class:`Alignment` builds it)."""
-    method = getattr(cfg, "method", "fdan")
+    method = cfg.method
     modal = "dsan" if method == "fdan" and cfg.lmmd_target_weights == "predictions" else method
     has_modal = two_modalities and method_class(method).has_term
     has_corpus = reads_target_rows and method_class(corpus_method_name(method)).has_term

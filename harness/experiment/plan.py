@@ -69,7 +69,7 @@ def unit_config(cfg: ExperimentConfig, unit: WorkUnit) -> ExperimentConfig:
     what is read (`train.method`, `model.modalities`, `train.lmmd_target_weights`) are themselves searched."""
     if set(cfg.search.space) & DECIDING_FIELDS:
         return cfg
-    unread = unread_fields(cfg.train, two_modalities=len(getattr(cfg.model, "modalities", ("audio", "face"))) == 2,
+    unread = unread_fields(cfg.train, two_modalities=len(cfg.model.modalities) == 2,
                            reads_target_rows=bool(unit.adapt_idx))
     space = {k: d for k, d in cfg.search.space.items() if not (k.startswith("train.") and k[len("train."):] in unread)}
     if len(space) == len(cfg.search.space):

@@ -186,9 +186,10 @@ def run_experiment(cfg: ExperimentConfig, *, address: str | None = None, resume:
                 + (f", {unit.n_dropped} rows outside the shared labels dropped" if unit.n_dropped else ""))
             summary = run_unit(unit_cfg[unit.key], unit, dirs, replace(plan, max_concurrent_trials=trials_at_once),
                                search, resume)
-            unsearched = "|".join(param_name(k) for k in cfg.search.space if k not in unit_cfg[unit.key].search.space)
-            for row in summary.get("trials", []):  # fields this unit's training never reads (plan.unit_config)
-                row[NOT_SEARCHED] = unsearched
+            if search:  # the searched fields this unit's training never reads (plan.unit_config): not searched there
+                unsearched = "|".join(param_name(k) for k in cfg.search.space if k not in unit_cfg[unit.key].search.space)
+                for row in summary.get("trials", []):
+                    row[NOT_SEARCHED] = unsearched
             return summary
 
         def done(unit: Any, summary: dict[str, Any]) -> None:  # in this (the driver's main) thread only

@@ -40,21 +40,23 @@ class EpochSelection:
         rules, unit = list(spec.rules), spec.unit
         if not rules:
             return None
-        target = None
-        if any(r not in ("source_val", "target_oracle") for r in rules):
-            if not unit.adapt_idx:
-                raise ValueError("label-free selection rules need unlabelled target rows (pairs.cross_folds)")
-            target = loader(unit.target_dir, unit.adapt_idx[:MAX_TARGET_ROWS], False, False, 0)
+        label_free = any(r not in ("source_val", "target_oracle") for r in rules)
+        if label_free and not unit.adapt_idx:
+            raise ValueError("label-free selection rules need unlabelled target rows (pairs.cross_folds)")
+        # one loader over the unlabelled adaptation rows: the label-free rules' and adabn's statistics (adabn scores
+        # every target-side rule on them; source_val scores the model on source rows as trained)
+        statistics_needed = target_statistics and bool(unit.adapt_idx) and any(r != "source_val" for r in rules)
+        rows = None
+        if label_free or statistics_needed:
+            rows = loader(unit.target_dir, unit.adapt_idx[:MAX_TARGET_ROWS], False, False, 0)
         target_val = None
         if "target_oracle" in rules:
             if not unit.target_val_idx:
                 raise ValueError("target_oracle needs labelled target validation speakers (target_val_idx)")
             target_val = loader(unit.target_dir, unit.target_val_idx, True, False, 0)
         head, metric = spec.rule_metric.split("_", 1)
-        target_side = any(r != "source_val" for r in rules)  # source_val scores the model on source rows as trained
-        statistics = (loader(unit.target_dir, unit.adapt_idx[:MAX_TARGET_ROWS], False, False, 0)
-                      if target_statistics and target_side and unit.adapt_idx else None)
-        return cls(rules, head, metric, val_loader, target, target_val, device, amp, statistics)
+        return cls(rules, head, metric, val_loader, rows if label_free else None, target_val, device, amp,
+                   rows if statistics_needed else None)
 
     def scores(self, model: torch.nn.Module, metrics: dict[str, float],
                evaluate: Callable[[torch.nn.Module, DataLoader], Any]) -> dict[str, float]:
