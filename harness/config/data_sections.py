@@ -75,7 +75,8 @@ class PairsConfig(Section):
         "none: one transductive unit (adapt and test on all target rows)",
     )
     labels: list[str] | None = Field(None, description="restrict every pair's label space to these canonical labels")
-    oracle: bool = Field(False, description="also an `oracle` unit per cross-corpus unit: trained on the labelled target "
-                         "speakers of the other folds, tested on the same held-out fold (the ceiling row)")
+    oracle: bool | list[str] = Field(False, description="also an `oracle` unit per cross-corpus unit: trained on the labelled "
+                                     "target speakers of the other folds, tested on the same held-out fold (the ceiling row); "
+                                     "true: under every variant, a list of variant names: under those only")
 
 

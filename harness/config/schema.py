@@ -23,7 +23,7 @@ from harness.config.data_sections import CorpusSpec, PairsConfig, PairSpec, Shif
 from harness.config.run_sections import AshaConfig, ProtocolConfig, RayConfig, ResourcesConfig, SearchConfig
 from harness.config.section import Section
 from harness.config.tracking import TrackingConfig
-from harness.config.variants import adabn_problem, variant_problem
+from harness.config.variants import adabn_problem, oracle_problem, variant_problem
 
 __all__ = ["ConfigError", "ExperimentConfig", "load_config", "dump_config", "validate_config", "AshaConfig",
            "CorpusSpec", "PairSpec", "PairsConfig", "ProtocolConfig", "RayConfig", "ResourcesConfig", "SearchConfig",
@@ -72,7 +72,8 @@ class ExperimentConfig(Section):
     def _cross_check(self) -> "ExperimentConfig":
         known = set(self.corpora)
         problems = [importer_problem(n, spec.importer, spec.options) for n, spec in self.corpora.items()]
-        for problem in [*problems, label_problem(self.pairs.labels), variant_problem(self)]:
+        for problem in [*problems, label_problem(self.pairs.labels), variant_problem(self),
+                        oracle_problem(self)]:
             if problem is not None:
                 raise _field_error(*problem)
         if (problem := adabn_problem(self)) is not None:  # after variant_problem: the variants expand

@@ -83,6 +83,25 @@ def variant_problem(cfg: "ExperimentConfig") -> tuple[str, str] | None:
     return None
 
 
+def oracle_problem(cfg: "ExperimentConfig") -> tuple[str, str] | None:
+    """`pairs.oracle` as a list names variants (the oracle units run under those only): each must exist."""
+    if not isinstance(cfg.pairs.oracle, list):
+        return None
+    if not cfg.variants:
+        return "pairs.oracle", "a list names variants, and this experiment has none: use true (or false)"
+    names = [v.name for v in parse_variants(cfg.variants)]
+    for i, name in enumerate(cfg.pairs.oracle):
+        if name not in names:
+            return f"pairs.oracle.{i}", f"no variant is named {name!r} (variants: {', '.join(names)})"
+    return None
+
+
+def oracle_variant(cfg: "ExperimentConfig", variant: str) -> bool:
+    """True when the oracle units run under variant ``variant`` (`pairs.oracle`: true, or a list naming it)."""
+    oracle = cfg.pairs.oracle
+    return variant in oracle if isinstance(oracle, list) else bool(oracle)
+
+
 def adabn_problem(cfg: "ExperimentConfig") -> tuple[str, str] | None:
     """An `adabn` run (the config's own or a variant's) that could not do what it claims, as (path, message):
     without a BatchNorm layer to re-estimate (frozen trunks with `model.token_standardise: off`) it would silently

@@ -82,15 +82,17 @@ def describe_plan(cfg: ExperimentConfig, search: bool, now: dict[str, float], wh
     variants = len(plan.variants)  # every (pair x fold) unit runs once per variant
     # a unit whose training never reads a searched field does not search it (harness.experiment.plan.unit_config)
     per_unit = [expected_trials(unit_config(vcfg, unit), search) for p in plan.pairs for unit in p.units or ()
-                for _, vcfg in plan.variants]
+                for _, vcfg in plan.unit_variants(unit)]
     fewer = [n for n in per_unit if n < trials]
     unprepared = [p.note for p in plan.pairs if p.units is None]
     unprepared = list(dict.fromkeys(why for note in unprepared for why in note.split("; ")))
-    counts = [(p.pair, None if p.units is None else len(p.units) * variants, p.note) for p in plan.pairs]
+    counts = [(p.pair, None if p.units is None else sum(len(plan.unit_variants(u)) for u in p.units), p.note)
+              for p in plan.pairs]
     known = [units for _, units, _ in counts if units is not None]
     lines = [f"experiment {cfg.name}: {len(counts)} pair(s), {trials} trial(s) per unit"
              + ("" if search else " (train: no search)")
              + (f", {variants} variants (each pair x fold once per variant)" if variants > 1 else "")
+             + (f"; oracle units under {', '.join(cfg.pairs.oracle)} only" if isinstance(cfg.pairs.oracle, list) else "")
              + (f"; {len(fewer)} unit(s) fewer ({'/'.join(map(str, sorted(set(fewer))))}): a searched field their "
                 "training never reads is not searched" if fewer else "")]
     if unprepared:

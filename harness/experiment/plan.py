@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.config import ExperimentConfig
-from harness.config.variants import Variant, expand_variants
+from harness.config.variants import Variant, expand_variants, oracle_variant
 from harness.experiment.units import PairError, expand_pair, pair_list
 from harness.tuning.work_unit import WorkUnit, pair_name
 from fdan.alignment.scopes import unread_fields
@@ -54,8 +54,16 @@ class ExperimentPlan:
                 raise pair.error
             if pair.units is None:
                 raise PairError(f"{pair.pair}: {pair.note}")
-            out += [(replace(unit, variant=v.name), unit_config(vcfg, unit)) for unit in pair.units for v, vcfg in self.variants]
+            out += [(replace(unit, variant=v.name), unit_config(vcfg, unit)) for unit in pair.units
+                    for v, vcfg in self.unit_variants(unit)]
         return out
+
+    def unit_variants(self, unit: WorkUnit) -> list[tuple[Variant, ExperimentConfig]]:
+        """The variants a unit runs under: every one, except that an oracle unit runs under those `pairs.oracle`
+        names when it is a list (the ceiling once per pair and fold, not once per method)."""
+        if not unit.oracle_for:
+            return list(self.variants)
+        return [(v, vcfg) for v, vcfg in self.variants if oracle_variant(self.cfg, v.name)]
 
 
 DECIDING_FIELDS = {"train.method", "model.modalities", "train.lmmd_target_weights"}  # what unread_fields reads

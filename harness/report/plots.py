@@ -22,6 +22,7 @@ from harness.report.hparams_plot import plot_hparams
 from harness.report.importance import searched_distributions
 from harness.report.importance_plot import render_importance
 from harness.report.per_class import PooledConfusion
+from harness.report.plot_inputs import PlotInputs
 from harness.report.selection import selection_column, selection_label
 
 Plot = tuple[str, str]  # (title, path relative to the results directory)
@@ -109,7 +110,11 @@ def render_search_plots(results_dir: Path, trials: pd.DataFrame, config: dict | 
 
 def render_pair_plots(results_dir: Path, metrics: pd.DataFrame, trials: pd.DataFrame,
                       pooled: list[PooledConfusion], figures: Figures) -> None:
-    """Per (protocol, variant, pair): the pooled confusion matrices and the learning curves."""
+    """Per (protocol, variant, pair): the pooled confusion matrices and the learning curves; a figure drawn from
+    the same inputs by the previous rendering is kept (harness.report.plot_inputs)."""
+    kept = PlotInputs(Path(results_dir) / "plots")
+    by_trial = {str(t): rows for t, rows in metrics.groupby(metrics["trial_id"].astype(str), sort=False)} \
+        if "trial_id" in metrics else {}
     variant = trials["variant"].fillna("").astype(str) if "variant" in trials else pd.Series("", index=trials.index)
     groups = dict.fromkeys((c.protocol, c.variant, c.pair) for c in pooled)
     selected = trials[trials["selected"].astype(bool)]
@@ -123,27 +128,33 @@ def render_pair_plots(results_dir: Path, metrics: pd.DataFrame, trials: pd.DataF
         mine = [c for c in pooled if (c.protocol, c.variant, c.pair) == (protocol, var, pair)]
         if mine:
             rel = f"plots/confusion_{stem}.png"
-            plot_pair_confusions(mine, Path(results_dir) / rel,
-                                 f"{title}: test confusion of the selected models, summed over {mine[0].folds} fold(s)")
+            heading = f"{title}: test confusion of the selected models, summed over {mine[0].folds} fold(s)"
+            kept.draw(rel, (heading, mine), lambda: plot_pair_confusions(mine, Path(results_dir) / rel, heading))
             plots.append((f"confusion matrices, {mine[0].folds} fold(s) pooled", rel))
         else:
             figures.notes.append(f"{title}: no confusion matrix stored for its selected trials")
         rows = trials[(trials["protocol"].astype(str) == protocol) & (variant == var) & (trials["pair"].astype(str) == pair)]
+        parts = [by_trial[t] for t in dict.fromkeys(rows["trial_id"].astype(str)) if t in by_trial]
+        runs = pd.concat(parts) if parts else metrics.iloc[:0]  # the per-epoch rows of this group's trials
         rel = f"plots/curves_{stem}.png"
-        if plot_curves(metrics, rows, Path(results_dir) / rel, f"{title}: learning curves"):
+        heading = f"{title}: learning curves"
+        if kept.draw(rel, (heading, rows, runs), lambda: plot_curves(runs, rows, Path(results_dir) / rel, heading)):
             plots.append(("learning curves", rel))
         else:
             figures.notes.append(f"{title}: no per-epoch metrics of its selected trials: no learning curves")
+    kept.save()
 
 
 def render_plots(results_dir: Path, metrics: pd.DataFrame, trials: pd.DataFrame, pooled: list[PooledConfusion],
                  config: dict | None) -> Figures:
-    """Draw every figure into ``results_dir/plots`` (removing figures of an earlier rendering first)."""
+    """Draw every figure into ``results_dir/plots`` (removing figures of an earlier rendering that this one has not)."""
     plots_dir = Path(results_dir) / "plots"
     plots_dir.mkdir(parents=True, exist_ok=True)
-    for stale in plots_dir.glob("*.png"):
-        stale.unlink()
     figures = Figures()
     render_search_plots(results_dir, trials, config, figures)
     render_pair_plots(results_dir, metrics, trials, pooled, figures)
+    drawn = {Path(results_dir) / rel for _, rel in figures.all}
+    for stale in plots_dir.glob("*.png"):  # figures of an earlier rendering that this one does not have
+        if stale not in drawn:
+            stale.unlink()
     return figures

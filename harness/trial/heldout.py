@@ -8,6 +8,7 @@ store for `storage: s3://...`), so it is opened through that filesystem (`harnes
 """
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
@@ -26,12 +27,14 @@ from harness.trial.spec import UnitRows
 
 
 def evaluate_checkpoint(checkpoint_path: str, unit: UnitRows, torch_threads: int = 1,
-                        filesystem: Any = None, epoch: int | None = None) -> dict[str, Any]:
+                        filesystem: Any = None, epoch: int | None = None,
+                        built: dict[str, Any] | None = None) -> dict[str, Any]:
     """Evaluate the checkpoint on the unit's test rows -> {"metrics": {head: {metric: v}}, "loss", "confusion",
     "predictions": [one record per (test row, head), harness.trial.modality_eval.prediction_rows], "epoch"}.
     The audio and face heads are evaluated on their modality alone (harness.trial.modality_eval).
     ``epoch``: the weights of that epoch, a cross-corpus rule's pick the checkpoint carries
-    (harness.trial.rule_models); None: the checkpoint's own epoch."""
+    (harness.trial.rule_models); None: the checkpoint's own epoch. ``built``: untrained models by their config,
+    kept between the calls of one unit's picks (building the frozen ResNet trunks costs more than the test)."""
     import torch
     from ray.train import Checkpoint
 
@@ -44,7 +47,11 @@ def evaluate_checkpoint(checkpoint_path: str, unit: UnitRows, torch_threads: int
     labels = list(unit.labels)
     if list(state["labels"]) != labels:
         raise RuntimeError(f"checkpoint {checkpoint_path} has labels {state['labels']}, the unit {labels}")
-    model = build_model(state["model_config"], len(labels)).to(device)
+    built = {} if built is None else built
+    key = repr((state["model_config"], len(labels)))
+    if key not in built:
+        built[key] = build_model(state["model_config"], len(labels)).to(device)
+    model = copy.deepcopy(built[key])
     # frozen trunks are rebuilt from the config, not stored; the training-only alignment terms are not needed
     load_trainable_state(model, without_alignment(weights))
     if state.get("target_statistics") and unit.adapt_idx:  # adabn: BatchNorm statistics of the unlabelled target rows
@@ -70,10 +77,10 @@ def evaluate_checkpoints(picks: list[tuple[str, int | None]], unit: UnitRows, to
     """`evaluate_checkpoint` of each (checkpoint path, epoch) in turn, in one process; results in that order.
     ``missing_ok``: a checkpoint without the weights of a pick's epoch (a sweep begun before rule picks were
     kept, then resumed) gives ``{"error": message}`` for that pick instead of failing every pick."""
-    out = []
+    out, built = [], {}
     for path, epoch in picks:
         try:
-            out.append(evaluate_checkpoint(path, unit, torch_threads, filesystem, epoch))
+            out.append(evaluate_checkpoint(path, unit, torch_threads, filesystem, epoch, built))
         except CheckpointError as exc:
             if not missing_ok:
                 raise

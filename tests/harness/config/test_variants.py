@@ -68,3 +68,16 @@ def test_adabn_that_could_not_re_estimate_statistics_is_refused(tmp_path, change
         load(tmp_path, data={**BASE, **changes})
     assert f"{field}:" in str(info.value) and all(w in str(info.value) for w in words), str(info.value)
     assert load(tmp_path, data={**BASE, "variants": [{"train.method": "adabn"}]})  # trunk BatchNorm / token standardisation
+
+
+@pytest.mark.parametrize("changes, field, words", [
+    ({"pairs": {"within": ["a"], "oracle": ["fdan", "nope"]}}, "pairs.oracle.1", ["'nope'", "dann-0.3"]),
+    ({"pairs": {"within": ["a"], "oracle": ["fdan"]}, "variants": []}, "pairs.oracle", ["has none", "true"]),
+])
+def test_oracle_list_must_name_variants(tmp_path, changes, field, words):
+    """`pairs.oracle: [names]` runs the oracle units under those variants only: an unknown name is a config error."""
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, data={**BASE, **changes})
+    assert f"{field}:" in str(info.value) and all(w in str(info.value) for w in words), str(info.value)
+    assert load(tmp_path, data={**BASE, "pairs": {"within": ["a"], "oracle": ["audio", "fdan"]}}).pairs.oracle == ["audio", "fdan"]
+    assert load(tmp_path, data={**BASE, "pairs": {"within": ["a"], "oracle": True}}).pairs.oracle is True

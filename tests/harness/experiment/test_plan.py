@@ -131,3 +131,27 @@ def test_a_unit_searches_only_the_fields_its_training_reads():
     method_searched = configs["source_only"].model_copy(update={"search": configs["source_only"].search.model_copy(
         update={"space": {**configs["source_only"].search.space, "train.method": Distribution(type="choice", values=["source_only", "mmd"])}})})
     assert unit_config(method_searched, cross) is method_searched  # which fields are read is itself searched
+
+
+def test_oracle_units_run_under_the_variants_pairs_oracle_names():
+    """`pairs.oracle: [source_only]`: the ceiling once per pair and fold (under source_only); the cross units under
+    every variant; `true`: the oracle units under every variant too."""
+    from harness.config.variants import expand_variants
+    from harness.experiment.plan import ExperimentPlan, PairUnits
+    from harness.tuning.work_unit import WorkUnit
+
+    rows = dict(labels=("a", "b"), train_idx=(0,), val_idx=(1,), test_idx=(2,))
+    units = (WorkUnit("s", "t", 0, adapt_idx=(3,), **rows), WorkUnit("t", "t", 0, oracle_for="s", **rows))
+    base = {"name": "p", "corpora": {n: {"importer": "synth", "root": f"data/{n}", "synth": {"corpus": "synth-studio"}}
+                                     for n in ("s", "t")},
+            "variants": [{"train.method": "source_only"}, {"train.method": "mmd"}, {"train.method": "adabn"}]}
+
+    def keys(oracle):
+        cfg = validate_config({**base, "pairs": {"cross": [{"source": "s", "target": "t"}], "oracle": oracle}})
+        plan = ExperimentPlan(cfg, ("s", "t"), {}, (PairUnits("s", "t", units),), tuple(expand_variants(cfg)))
+        return [unit.key for unit, _ in plan.runs()]
+
+    cross = ["s->t__fold0__source_only", "s->t__fold0__mmd", "s->t__fold0__adabn"]
+    assert keys(["source_only"]) == cross + ["s->t__oracle__fold0__source_only"]
+    assert keys(["adabn", "source_only"]) == cross + ["s->t__oracle__fold0__source_only", "s->t__oracle__fold0__adabn"]
+    assert keys(True) == cross + [k.replace("__fold0", "__oracle__fold0") for k in cross]

@@ -56,6 +56,37 @@ def test_all_figures_drawn(rendered):
     assert len(figures.notes) == 2
 
 
+def test_a_second_rendering_keeps_the_pair_figures_whose_inputs_did_not_change(tmp_path):
+    """A sweep re-renders its report while units run: a pair whose rows did not change keeps its figures (not
+    drawn again), a pair whose metrics or confusions changed is drawn again, and a pair gone is removed."""
+    trials = make_trials()
+    metrics = make_metrics(trials)
+    confusions = make_confusions(trials)
+
+    def render(trials, metrics, confusions):
+        render_plots(tmp_path, metrics, trials, pooled_confusions(confusions, trials), make_config())
+        return {p.name: p.stat().st_mtime_ns for p in (tmp_path / "plots").glob("*.png")}
+
+    first = render(trials, metrics, confusions)
+    second = render(trials, metrics, confusions)
+    kept = [n for n in first if n.startswith(("confusion_", "curves_"))]
+    assert len(kept) == 4 and all(second[n] == first[n] for n in kept)
+    assert second["hparams.png"] != first["hparams.png"]  # search figures are whole-run: always drawn
+    changed = metrics.copy()
+    meld = changed["trial_id"].isin(trials.loc[trials["pair"] == "savee→meld", "trial_id"]) & (changed["split"] == "val")
+    changed.loc[meld, "value"] = changed.loc[meld, "value"] * 0.5
+    third = render(trials, changed, confusions)
+    assert third["curves_savee_meld.png"] != second["curves_savee_meld.png"]
+    assert all(third[n] == second[n] for n in ("curves_savee.png", "confusion_savee.png", "confusion_savee_meld.png"))
+    recounted = [dict(c, matrix=(np.asarray(c["matrix"]) + 1).tolist()) if c["pair"] == "savee" else c for c in confusions]
+    fourth = render(trials, changed, recounted)
+    assert fourth["confusion_savee.png"] != third["confusion_savee.png"] and fourth["curves_savee.png"] == third["curves_savee.png"]
+    within = trials[trials["pair"] == "savee"]
+    assert sorted(render(within, changed, recounted)) == ["confusion_savee.png", "curves_savee.png", "hparams.png"]
+    (tmp_path / "plots" / "curves_savee.png").unlink()  # a figure deleted by hand is drawn again
+    assert "curves_savee.png" in render(within, changed, recounted)
+
+
 def test_importance_is_drawn_per_kind_with_enough_trials(tmp_path):
     trials = make_trials()
     many = pd.concat([trials.assign(trial_id=trials["trial_id"] + f"_{i}", **{METRIC: trials[METRIC] + 0.01 * i})
