@@ -62,6 +62,18 @@ def test_oracle_units_pool_apart_from_the_within_corpus_pairs():
     assert set(overall["n_rows"]) == {160}  # two pairs of 80 rows each, never the four pooled
 
 
+def test_pairs_only_one_system_predicted_are_named_in_one_skip_per_system():
+    """`pairs.oracle: [source_only]`: the oracle pairs exist for the baseline only; each other system gets one skip
+    naming them, and its common pairs are compared."""
+    base = pd.concat([predictions(0.5, "a->b"), predictions(0.5, "a->c", rng_seed=3),
+                      predictions(0.6, "b->b", rng_seed=4).assign(pair="a→b (oracle)")])
+    other = pd.concat([predictions(0.6, "a->b", rng_seed=1), predictions(0.6, "a->c", rng_seed=2)])
+    table, skipped = method_stats({"base": base, "other": other, "third": other}, n_boot=100)
+    assert skipped == [f"{name} vs base, fused head: 1 pair(s) predicted by only one of them, not compared: a→b (oracle)"
+                       for name in ("other", "third")]
+    assert set(table["pair"]) == {"a->b", "a->c", "overall (cross)"}
+
+
 def test_every_seed_is_kept_and_averaged():
     base = predictions(0.5, seeds=(0,))
     two = pd.concat([predictions(1.0, seeds=(0,)), predictions(0.0, seeds=(1,))])
