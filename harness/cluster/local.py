@@ -71,12 +71,12 @@ def loopback_only() -> bool:
 
 
 def warm_workers(num_cpus: int | None) -> dict[str, int]:
-    """Ray system settings that keep idle task workers alive for a minute (Ray kills an idle worker after 1 s once
-    the node has more workers than CPUs, and a unit's trial actors count): a unit's held-out test (a Ray task,
-    harness.trial.heldout) then finds the previous unit's worker with torch imported, instead of starting a
-    process and importing torch again (measured: ~4 s of a ~5 s held-out test on 2 cores)."""
-    cpus = int(num_cpus or os.cpu_count() or 1)
-    return {"idle_worker_killing_time_threshold_ms": 60_000, "num_workers_soft_limit": 2 * cpus + 2}
+    """Ray system settings that keep up to one idle worker per CPU alive while trials hold every CPU: a unit's
+    held-out test (a Ray task between its lane's trials, harness.trial.heldout) then finds the previous unit's
+    worker with torch imported instead of starting a process and importing torch again (measured: ~4 s of a
+    ~5 s held-out test on 2 cores). Ray keeps as many idle workers as there are *available* CPUs, i.e. none
+    while the trial actors hold them, and kills the others after 1 s (`num_workers_soft_limit` is that number)."""
+    return {"num_workers_soft_limit": int(num_cpus or os.cpu_count() or 1)}
 
 
 def _start_local(num_cpus: int | None, dashboard: bool, **extra: object) -> None:

@@ -89,6 +89,8 @@ def oracle_problem(cfg: "ExperimentConfig") -> tuple[str, str] | None:
         return None
     if not cfg.variants:
         return "pairs.oracle", "a list names variants, and this experiment has none: use true (or false)"
+    if not cfg.pairs.oracle:
+        return "pairs.oracle", "an empty list runs no oracle unit: use false"
     names = [v.name for v in parse_variants(cfg.variants)]
     for i, name in enumerate(cfg.pairs.oracle):
         if name not in names:

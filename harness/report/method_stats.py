@@ -104,9 +104,10 @@ def method_stats(systems: dict[str, pd.DataFrame], baseline: str | None = None, 
             continue
         other = _seeded(systems[name][systems[name]["head"] == head])
         pairs_a, pairs_b = set(base["pair"].astype(str)), set(other["pair"].astype(str))
-        if one_sided := sorted(pairs_a ^ pairs_b):  # e.g. pairs.oracle units run under the baseline's variant only
-            skipped.append(f"{name} vs {baseline}, {head} head: {len(one_sided)} pair(s) predicted by only one of them, "
-                           f"not compared: {', '.join(one_sided)}")
+        for side, only in ((baseline, sorted(pairs_a - pairs_b)), (name, sorted(pairs_b - pairs_a))):
+            if only:  # e.g. pairs.oracle units run under the baseline's variant only
+                skipped.append(f"{name} vs {baseline}, {head} head: {len(only)} pair(s) predicted by {side} only, "
+                               f"not compared: {', '.join(only)}")
         kinds: dict[str, list[tuple[str, dict]]] = {}
         for pair in sorted(pairs_a & pairs_b):
             a, b = base[base["pair"].astype(str) == pair], other[other["pair"].astype(str) == pair]

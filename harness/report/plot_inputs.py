@@ -4,21 +4,32 @@ A sweep renders its report while units run (`harness.experiment.run`, at most ev
 rendering used to draw every pair's confusion matrices and learning curves again: about a minute of one core for
 a 140-unit sweep, most of it for pairs whose units had finished long before. Each per-pair figure is now stored
 with a fingerprint of its inputs (title, the pooled confusion counts, the pair's trials rows and their per-epoch
-metrics) in ``plots/.inputs.json``; a figure whose fingerprint is unchanged and whose file exists is kept.
+metrics) and of how it is drawn (the source of the plotting modules, matplotlib's version) in
+``plots/.inputs.json``; a figure whose fingerprint is unchanged and whose file exists is kept.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
+import matplotlib
 import numpy as np
 import pandas as pd
 
 from harness.results.atomic import write_text
 
 INPUTS_FILE = ".inputs.json"
+DRAWING_MODULES = ("confusion_plots.py", "curves.py", "figures.py", "plot_inputs.py")  # under harness/report/
+
+
+@lru_cache(maxsize=1)
+def drawing_version() -> str:
+    """What draws the figures: the plotting modules' source and matplotlib's version (a changed one redraws all)."""
+    here = Path(__file__).parent
+    return fingerprint(matplotlib.__version__, *[(here / name).read_bytes() for name in DRAWING_MODULES])
 
 
 def fingerprint(*inputs: Any) -> str:
@@ -59,7 +70,7 @@ class PlotInputs:
     def draw(self, rel: str, inputs: tuple, draw: Callable[[], bool | None]) -> bool:
         """``draw()`` (False: nothing to draw) unless the figure at ``rel`` was drawn from the same ``inputs``;
         returns whether the figure exists."""
-        key = fingerprint(*inputs)
+        key = fingerprint(drawing_version(), *inputs)
         old = self.before.get(rel)
         if old is not None and old.get("inputs") == key and (not old.get("drawn") or (self.results_dir / rel).is_file()):
             drawn = bool(old.get("drawn"))

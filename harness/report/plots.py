@@ -121,9 +121,13 @@ def render_pair_plots(results_dir: Path, metrics: pd.DataFrame, trials: pd.DataF
     for key in zip(selected["protocol"].astype(str), variant[selected.index], selected["pair"].astype(str)):
         groups.setdefault(key)
     many = len({(p, v) for p, v, _ in groups}) > 1
+    stems: set[str] = set()
     for protocol, var, pair in groups:
         title = pair_title(protocol, var, pair)
-        stem = safe_name("_".join([pair, *([protocol, var] if many else [])]))
+        base = stem = safe_name("_".join([pair, *([protocol, var] if many else [])]))
+        while stem in stems:  # two names made file-safe alike (`a→b`, a corpus `a_b`) get files of their own
+            stem = f"{base}_{len(stems) + 1}"
+        stems.add(stem)
         plots = figures.pairs.setdefault((protocol, var, pair), [])
         mine = [c for c in pooled if (c.protocol, c.variant, c.pair) == (protocol, var, pair)]
         if mine:

@@ -87,8 +87,8 @@ def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
 
     `config` holds the sampled hyper-parameters (Tune keys = field leaf names); `spec` the unit's static part.
     """
-    import ray.tune, time as _t, os as _o
-    _f=open('/tmp/prof/trial_times.txt','a'); _f.write(f"enter {_t.time():.2f} pid {_o.getpid()} {spec.unit.key}\n"); _f.flush()
+    import ray.tune
+
     if config.get(REUSE_KEY):
         replay(config[REUSE_KEY])
         return
@@ -96,7 +96,6 @@ def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
     plan = spec.plan
     if spec.executor == "tune":
         run_epochs(spec, TuneBackend(plan.use_gpu))
-        _f.write(f"exit {_t.time():.2f} pid {_o.getpid()} {spec.unit.key}\n"); _f.flush()
         return
     import ray.train
     from ray.train.torch import TorchTrainer

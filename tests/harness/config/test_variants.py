@@ -73,6 +73,7 @@ def test_adabn_that_could_not_re_estimate_statistics_is_refused(tmp_path, change
 @pytest.mark.parametrize("changes, field, words", [
     ({"pairs": {"within": ["a"], "oracle": ["fdan", "nope"]}}, "pairs.oracle.1", ["'nope'", "dann-0.3"]),
     ({"pairs": {"within": ["a"], "oracle": ["fdan"]}, "variants": []}, "pairs.oracle", ["has none", "true"]),
+    ({"pairs": {"within": ["a"], "oracle": []}}, "pairs.oracle", ["empty", "false"]),
 ])
 def test_oracle_list_must_name_variants(tmp_path, changes, field, words):
     """`pairs.oracle: [names]` runs the oracle units under those variants only: an unknown name is a config error."""

@@ -87,6 +87,17 @@ def test_a_second_rendering_keeps_the_pair_figures_whose_inputs_did_not_change(t
     assert "curves_savee.png" in render(within, changed, recounted)
 
 
+def test_pairs_whose_file_names_coincide_get_a_figure_each(tmp_path):
+    """`a→b` and a corpus named `a_b` are both `a_b` as file names: the second gets `a_b_<n>`, never the first's file."""
+    trials = make_trials()
+    trials = trials.assign(pair=trials["pair"].map({"savee": "a_b", "savee→meld": "a→b"}))
+    figures = render_plots(tmp_path, make_metrics(trials), trials,
+                           pooled_confusions(make_confusions(trials), trials), make_config())
+    confusion = {key[2]: rel for key, plots in figures.pairs.items() for _, rel in plots if "confusion_" in rel}
+    assert sorted(confusion) == ["a_b", "a→b"] and len(set(confusion.values())) == 2
+    assert all((tmp_path / rel).is_file() for rel in confusion.values())
+
+
 def test_importance_is_drawn_per_kind_with_enough_trials(tmp_path):
     trials = make_trials()
     many = pd.concat([trials.assign(trial_id=trials["trial_id"] + f"_{i}", **{METRIC: trials[METRIC] + 0.01 * i})
