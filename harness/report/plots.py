@@ -125,8 +125,10 @@ def render_pair_plots(results_dir: Path, metrics: pd.DataFrame, trials: pd.DataF
     for protocol, var, pair in groups:
         title = pair_title(protocol, var, pair)
         base = stem = safe_name("_".join([pair, *([protocol, var] if many else [])]))
+        copies = 1
         while stem in stems:  # two names made file-safe alike (`a→b`, a corpus `a_b`) get files of their own
-            stem = f"{base}_{len(stems) + 1}"
+            copies += 1
+            stem = f"{base}_{copies}"
         stems.add(stem)
         plots = figures.pairs.setdefault((protocol, var, pair), [])
         mine = [c for c in pooled if (c.protocol, c.variant, c.pair) == (protocol, var, pair)]

@@ -151,3 +151,18 @@ def test_unknown_names_get_did_you_mean_suggestions():
             load_config(Path(__file__).resolve().parents[3] / "experiments" / "quickstart.yaml", [override])
         assert expected in str(info.value)
     assert "did you mean" not in str(info.value)  # nothing close: no guess
+
+
+def test_validation_power_is_validation_with_more_target_speakers():
+    """experiments/validation_power.yaml repeats validation.yaml's middle dose with 48 target speakers: every other
+    setting must stay the same as validation.yaml's, or its figures stop being a power check of that table."""
+    base, power = (load_config(REPO / "experiments" / f"{name}.yaml") for name in ("validation", "validation_power"))
+    for section in ("features", "model", "train", "search", "resources", "protocol"):
+        assert getattr(power, section) == getattr(base, section), section
+    assert power.pairs.model_copy(update={"cross": base.pairs.cross}) == base.pairs
+    methods = ("source_only", "adabn", "mmd")
+    assert sorted(power.variants, key=str) == sorted([v for v in base.variants if v["train.method"] in methods], key=str)
+    assert power.corpora["synth-source"] == base.corpora["synth-source"]
+    for name in ("synth-null", "synth-shift-1.0"):
+        spec, same = power.corpora[name], base.corpora[name]
+        assert spec.synth.speakers == 48 and spec.synth.model_copy(update={"speakers": same.synth.speakers}) == same.synth
