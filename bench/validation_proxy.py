@@ -1,29 +1,37 @@
 """Is each planted shift of `experiments/validation.yaml` harmful, and recoverable, for a simple model?
 
-    python bench/validation_proxy.py [experiments/validation.yaml] [--features proxy|tokens]
+    python bench/validation_proxy.py [experiments/validation.yaml] [--features cues|proxy|tokens]
 
 Reads the experiment's feature caches (prepared by the sweep, or by `fdan-bench prepare`; nothing is
-decoded here), computes the proxy features of `bench/synth_calibration.py` (log-Mel mean/std per bin,
-face HOG + grey std) and trains a logistic regression on all source rows. Per target corpus it prints
-the accuracy of that classifier on all target rows
+decoded here) and trains a logistic regression on all source rows of one representation (`--features`):
 
-- `no adaptation`: features standardised with the source's statistics;
-- `per-corpus standardisation`: each corpus standardised with its own mean and std (an unsupervised
-  first-moment alignment, the simplest thing a corpus-level method can learn; no target label read).
+- `cues`: the generator's true cue vectors of each clip (`fdan.corpora.synth.cues`, recomputed from the
+  `synth:` blocks): where the shift is planted, a pure translation;
+- `proxy` (default): the proxy features of `bench/synth_calibration.py` (log-Mel mean/std per bin, face HOG +
+  grey std);
+- `tokens`: the frozen trunks' outputs of the experiment's model (its token cache), pooled per utterance
+  (audio: mean and std over the valid tokens; face: mean over the frames) — what every method's trainable part
+  (token standardisation, attention, adaptation networks) starts from.
 
-A shift that lowers `no adaptation` and that `per-corpus standardisation` brings back is harmful and
-recoverable by marginal alignment; one that it does not bring back is not (for this model).
+Per target corpus and modality it prints the accuracy on all target rows
 
-`--features tokens`: instead of the proxy features, the frozen trunks' outputs of the experiment's model (its
-token cache, prepared by the sweep), pooled per utterance (audio: mean and std over the valid tokens; face: mean
-over the frames). That is the representation every method's trainable part (token standardisation, attention,
-adaptation networks) starts from: whether the shift is recoverable *there* by per-channel moment matching (what
-`adabn` does) says what a method could do with these trunks.
+- `no adaptation`: every corpus standardised with the source's statistics;
+- `other fold`: each target fold standardised with the mean and std of the *other* target fold (the unlabelled
+  rows a corpus-level method adapts on under `cross_folds: target`; no target label read) — first- and
+  second-moment matching, what `adabn` does per channel;
+- `all rows`: the target standardised with its own statistics over all rows, test rows included (transductive:
+  an upper bound on moment matching, not a protocol a method runs under);
+- `oracle`: a regression trained on the labelled other target fold (the `pairs.oracle` ceiling of this model).
+
+A shift that lowers `no adaptation` and that `other fold` brings back is harmful and recoverable by marginal
+alignment; one that it does not bring back is not (for this representation).
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,6 +42,15 @@ from fdan.features.cache import FeatureSet  # noqa: E402
 from fdan.features.cache_name import cache_dir_for  # noqa: E402
 from fdan.features.token_cache import token_dir  # noqa: E402
 from harness.config.schema import load_config  # noqa: E402
+from harness.experiment.corpora import synth_args  # noqa: E402
+
+MODALITIES = ("audio", "face", "fused")
+
+
+class Corpus(NamedTuple):
+    feats: dict[str, np.ndarray]  # modality -> (N, d)
+    labels: np.ndarray  # (N,) emotion names
+    folds: np.ndarray  # (N,) the importer's speaker folds
 
 
 def pooled_tokens(directory: Path, model_cfg: object) -> dict[str, np.ndarray]:
@@ -49,34 +66,75 @@ def pooled_tokens(directory: Path, model_cfg: object) -> dict[str, np.ndarray]:
     return {"audio": np.hstack([mean, std]), "face": face, "fused": np.hstack([mean, std, face])}
 
 
-def main() -> None:
+def true_cues(spec: object, utterance_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """The generator's cue vectors of a synthetic corpus' clips, in manifest order (audio: voice cues)."""
+    from fdan.corpora.synth.cues import corpus_cues
+
+    if spec.synth is None:
+        sys.exit("--features cues needs synthetic corpora (a synth: block per corpus)")
+    table = corpus_cues(**synth_args(spec.synth)).set_index("utterance_id").loc[utterance_ids]
+    face = table[[c for c in table.columns if c.startswith("face.")]].to_numpy(float)
+    voice = table[[c for c in table.columns if c.startswith("voice.")]].to_numpy(float)
+    return {"audio": voice, "face": face, "fused": np.hstack([voice, face])}
+
+
+def load_corpora(cfg: object, kind: str) -> dict[str, Corpus]:
+    """Every corpus of the experiment in one representation (module docstring)."""
+    out = {}
+    for name, spec in cfg.corpora.items():
+        directory = cache_dir_for(cfg.cache_dir, spec.synth.name or name if spec.synth else name, cfg.features,
+                                  spec.importer, spec.options)
+        if not (directory / "manifest.csv").is_file():
+            sys.exit(f"no feature cache at {directory}: run the sweep (or `fdan-bench prepare`) first")
+        fs = FeatureSet.open(directory)
+        manifest = fs.manifest
+        feats = {"proxy": lambda: proxy_features(fs), "tokens": lambda: pooled_tokens(directory, cfg.model),
+                 "cues": lambda: true_cues(spec, manifest["utterance_id"].to_numpy())}[kind]()
+        out[name] = Corpus(feats, manifest["label"].to_numpy(), manifest["fold"].to_numpy())
+    return out
+
+
+def standardised(x: np.ndarray, stats_from: np.ndarray) -> np.ndarray:
+    return (x - stats_from.mean(0)) / (stats_from.std(0) + 1e-6)
+
+
+def accuracies(source: Corpus, target: Corpus, mod: str) -> dict[str, float]:
+    """Accuracy (%) on all target rows under each adaptation of the module docstring (NaN where the target
+    has a single fold)."""
     from sklearn.linear_model import LogisticRegression
 
-    import argparse
+    fit = lambda x, y: LogisticRegression(C=0.05, max_iter=3000).fit(x, y)  # noqa: E731
+    xs, xt, yt = source.feats[mod], target.feats[mod], target.labels
+    clf = fit(standardised(xs, xs), source.labels)
+    out = {"no adaptation": (clf.predict(standardised(xt, xs)) == yt).mean(),
+           "other fold": np.nan, "all rows": (clf.predict(standardised(xt, xt)) == yt).mean(), "oracle": np.nan}
+    folds = np.unique(target.folds)
+    if len(folds) > 1:
+        other = oracle = 0
+        for f in folds:
+            test, adapt = target.folds == f, target.folds != f
+            other += (clf.predict(standardised(xt[test], xt[adapt])) == yt[test]).sum()
+            own = fit(standardised(xt[adapt], xt[adapt]), yt[adapt])
+            oracle += (own.predict(standardised(xt[test], xt[adapt])) == yt[test]).sum()
+        out["other fold"], out["oracle"] = other / len(yt), oracle / len(yt)
+    return {k: 100 * float(v) for k, v in out.items()}
 
+
+def main() -> None:
     parser = argparse.ArgumentParser(description="is each planted shift harmful, and recoverable by moment matching?")
     parser.add_argument("config", nargs="?", default="experiments/validation.yaml")
-    parser.add_argument("--features", choices=("proxy", "tokens"), default="proxy")
+    parser.add_argument("--features", choices=("cues", "proxy", "tokens"), default="proxy")
     args = parser.parse_args()
-    kind = args.features
     cfg = load_config(args.config)
-    feats, labels = {}, {}
-    for name, spec in cfg.corpora.items():
-        directory = cache_dir_for(cfg.cache_dir, spec.synth.name or name, cfg.features, spec.importer, spec.options)
-        fs = FeatureSet.open(directory)
-        feats[name] = proxy_features(fs) if kind == "proxy" else pooled_tokens(directory, cfg.model)
-        labels[name] = fs.manifest["label"].to_numpy()
+    corpora = load_corpora(cfg, args.features)
     source = cfg.pairs.cross[0].source
-    print(f"{kind} features; logistic regression on {source} (all rows), accuracy on all rows of each target")
-    print(f"{'target':<18} {'modality':<7} {'no adaptation':>14} {'per-corpus std':>15}")
+    print(f"{args.features} features; logistic regression on {source} (all rows), accuracy (%) on all rows of each target")
+    columns = ("no adaptation", "other fold", "all rows", "oracle")
+    print(f"{'target':<18} {'modality':<7} " + " ".join(f"{c:>14}" for c in columns))
     for pair in cfg.pairs.cross:
-        for mod in ("audio", "face", "fused"):
-            xs, xt = feats[source][mod], feats[pair.target][mod]
-            mu, sd = xs.mean(0), xs.std(0) + 1e-6
-            clf = LogisticRegression(C=0.05, max_iter=3000).fit((xs - mu) / sd, labels[source])
-            plain = (clf.predict((xt - mu) / sd) == labels[pair.target]).mean()
-            own = (clf.predict((xt - xt.mean(0)) / (xt.std(0) + 1e-6)) == labels[pair.target]).mean()
-            print(f"{pair.target:<18} {mod:<7} {100 * plain:13.1f}% {100 * own:14.1f}%")
+        for mod in MODALITIES:
+            acc = accuracies(corpora[source], corpora[pair.target], mod)
+            print(f"{pair.target:<18} {mod:<7} " + " ".join(f"{acc[c]:14.1f}" for c in columns))
 
 
 if __name__ == "__main__":

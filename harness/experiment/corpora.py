@@ -9,12 +9,13 @@ name, the feature config, the importer and its options), the same directory `fda
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from fdan.corpora.base import CorpusError
 from fdan.features.cache import prepare_corpus
 from fdan.features.token_cache import prepare_tokens, token_dir
 from harness.config import CorpusSpec, ExperimentConfig
+from harness.config.data_sections import SynthSpec
 from harness.errors import InputError
 from harness.experiment.prepare import ray_map
 
@@ -36,6 +37,13 @@ def check_roots(cfg: ExperimentConfig, names: list[str]) -> None:
         raise CorpusMissing("\n".join(problems))
 
 
+def synth_args(s: SynthSpec) -> dict[str, Any]:
+    """The keyword arguments of `fdan.corpora.synth.generate.generate` (and `mismatches`, `cues.corpus_cues`) for a `synth:` block."""
+    return dict(corpus=s.corpus, seed=s.seed, speakers=s.speakers, clips_per_emotion=s.clips_per_emotion, name=s.name,
+                shift=s.shift.model_dump(exclude_none=True) if s.shift else None,
+                emotion_clips=s.emotion_clips or None, **s.conditions)
+
+
 def ensure_root(name: str, spec: CorpusSpec, log: Callable[[str], None] = print) -> Path:
     """The corpus root, generating a synthetic corpus there on first use.
 
@@ -46,10 +54,7 @@ def ensure_root(name: str, spec: CorpusSpec, log: Callable[[str], None] = print)
         return root
     from fdan.corpora.synth.generate import generate, mismatches  # lazy: the generator brings scipy, OpenCV, PyAV
 
-    s = spec.synth
-    args = dict(corpus=s.corpus, seed=s.seed, speakers=s.speakers, clips_per_emotion=s.clips_per_emotion, name=s.name,
-                shift=s.shift.model_dump(exclude_none=True) if s.shift else None,
-                emotion_clips=s.emotion_clips or None, **s.conditions)
+    args = synth_args(spec.synth)
     if root.is_dir() and any(root.iterdir()):
         differ = mismatches(root, **args)
         if differ:

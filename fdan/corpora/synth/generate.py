@@ -24,7 +24,7 @@ import numpy as np
 from fdan.corpora.synth import layout
 from fdan.corpora.synth.conditions import Camera, Conditions, get_conditions, record_audio
 from fdan.corpora.synth.face import draw_face, head_pose
-from fdan.corpora.synth.profiles import EMOTIONS, Speaker, make_speaker, sample_cues
+from fdan.corpora.synth.profiles import EMOTIONS, ClipCues, Speaker, make_speaker, sample_cues
 from fdan.corpora.synth.record import corpus_record, differences
 from fdan.corpora.synth.shift import CueShift, clip_counts
 from fdan.corpora.synth.voice import synth_voice
@@ -69,13 +69,19 @@ def _pin_worker_state() -> None:
     np.seterr(all="ignore")
 
 
+def draw_cues(job: _Job) -> tuple[np.random.Generator, ClipCues]:
+    """The clip's random stream and its cues: the first draws of that stream (the rest renders the clip)."""
+    rng = np.random.default_rng(np.random.SeedSequence(job.entropy))
+    shift = job.shift
+    cues = sample_cues(job.emotion, job.speaker, rng, job.cond.difficulty, face_offset=shift.face() if shift else None,
+                       voice_offset=shift.voice() if shift else None)
+    return rng, cues
+
+
 def render_clip(job: _Job) -> dict[str, object]:
     """Synthesize, record and write one clip; returns its labels.csv row."""
     cond, spk = job.cond, job.speaker
-    rng = np.random.default_rng(np.random.SeedSequence(job.entropy))
-    shift = job.shift
-    cues = sample_cues(job.emotion, spk, rng, cond.difficulty, face_offset=shift.face() if shift else None,
-                       voice_offset=shift.voice() if shift else None)
+    rng, cues = draw_cues(job)
     n_frames = int(round(rng.uniform(*cond.duration_s) * cond.fps))
     duration = n_frames / cond.fps
     voice = synth_voice(spk, cues.voice, duration, cond.sample_rate, rng)
@@ -130,6 +136,23 @@ def resolve(corpus: str = "synth-studio", *, name: str | None = None, shift: Cue
     return cond, shift
 
 
+def clip_jobs(out_dir: Path | str, corpus: str = "synth-studio", seed: int = 0, speakers: int = 4,
+              clips_per_emotion: int = 3, *, name: str | None = None, shift: CueShift | dict | None = None,
+              emotion_clips: dict[str, int] | None = None, **overrides: object
+              ) -> tuple[Conditions, CueShift | None, list[Speaker], list[_Job]]:
+    """What `generate` (same arguments) would draw: conditions, cue shift, speakers and one job per clip."""
+    if speakers < 1 or clips_per_emotion < 1:
+        raise ValueError(f"speakers ({speakers}) and clips_per_emotion ({clips_per_emotion}) must be >= 1")
+    cond, cue_shift = resolve(corpus, name=name, shift=shift, **overrides)
+    counts = clip_counts(clips_per_emotion, emotion_clips)
+    spks = make_speakers(cond, seed, speakers, seed_name=corpus)
+    jobs = [
+        _Job(cond, s, e, c, _seed_words(seed, corpus, 1, s.index, ei, c), str(Path(out_dir).expanduser()), cue_shift)
+        for s in spks for ei, e in enumerate(EMOTIONS) for c in range(counts[e])
+    ]
+    return cond, cue_shift, spks, jobs
+
+
 def generate(out_dir: Path | str, corpus: str = "synth-studio", seed: int = 0, speakers: int = 4,
              clips_per_emotion: int = 3, *, name: str | None = None, shift: CueShift | dict | None = None,
              emotion_clips: dict[str, int] | None = None, workers: int | None = None,
@@ -144,18 +167,11 @@ def generate(out_dir: Path | str, corpus: str = "synth-studio", seed: int = 0, s
     render clips (default: CPU count, 1 for tiny corpora); `progress(done, total)` is called after
     every clip. Returns the directory.
     """
-    if speakers < 1 or clips_per_emotion < 1:
-        raise ValueError(f"speakers ({speakers}) and clips_per_emotion ({clips_per_emotion}) must be >= 1")
-    cond, cue_shift = resolve(corpus, name=name, shift=shift, **overrides)
-    counts = clip_counts(clips_per_emotion, emotion_clips)
+    cond, cue_shift, spks, jobs = clip_jobs(out_dir, corpus, seed, speakers, clips_per_emotion, name=name, shift=shift,
+                                            emotion_clips=emotion_clips, **overrides)
     out = Path(out_dir).expanduser()
     _check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
-    spks = make_speakers(cond, seed, speakers, seed_name=corpus)
-    jobs = [
-        _Job(cond, s, e, c, _seed_words(seed, corpus, 1, s.index, ei, c), str(out), cue_shift)
-        for s in spks for ei, e in enumerate(EMOTIONS) for c in range(counts[e])
-    ]
     if workers is None:
         workers = min(os.cpu_count() or 1, max(1, len(jobs) // 12))
     rows: list[dict[str, object]] = []

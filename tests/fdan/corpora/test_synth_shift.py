@@ -150,3 +150,26 @@ def test_importer_folds_option(variants: dict[str, Path]) -> None:
         get_importer("synth", folds=3).scan(variants["base"])
     # only a non-default fold count names the feature cache (caches read without it keep their names)
     assert get_importer("synth").settings() == {} and get_importer("synth", folds=2).settings() == {"folds": 2}
+
+
+def test_corpus_cues_are_the_generators_draws_and_the_shift_is_their_translation(variants: dict[str, Path]) -> None:
+    from fdan.corpora.synth.cues import CUE_COLUMNS, corpus_cues
+
+    kw = dict(seed=5, speakers=2, clips_per_emotion=2, **SHORT)
+    recipes = {"base": {}, "dose1": dict(name="synth-shift-1.0", shift={"dose": 1.0}),
+               "label": dict(name="synth-labelshift", emotion_clips={"neutral": 1, "fear": 0})}
+    cues = {k: corpus_cues("synth-studio", **kw, **r) for k, r in recipes.items()}
+    for key, table in cues.items():  # same clips, same order, and the intensities labels.csv recorded
+        rows = _rows(variants[key])
+        assert table["utterance_id"].tolist() == [r["utterance_id"] for r in rows]
+        assert table["emotion"].tolist() == [r["emotion"] for r in rows]
+        for col in ("face_intensity", "voice_intensity"):
+            assert [f"{v:.4f}" for v in table[col]] == [r[col] for r in rows]
+    base, dose1 = cues["base"][list(CUE_COLUMNS)].to_numpy(), cues["dose1"][list(CUE_COLUMNS)].to_numpy()
+    offset = np.concatenate([CueShift(dose=1.0).face(), CueShift(dose=1.0).voice()])  # CUE_COLUMNS order
+    moved = dose1 - base
+    assert not np.allclose(offset, 0)
+    inside = np.isclose(moved, offset)  # a planted offset moves every cue not clipped at its limit by exactly that
+    assert inside.mean() > 0.9 and np.allclose(moved[:, offset == 0], 0)
+    label = cues["label"].set_index("utterance_id")
+    assert np.allclose(label[list(CUE_COLUMNS)], cues["base"].set_index("utterance_id").loc[label.index, list(CUE_COLUMNS)])
