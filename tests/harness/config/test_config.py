@@ -166,3 +166,26 @@ def test_validation_power_is_validation_with_more_target_speakers():
     for name in ("synth-null", "synth-shift-1.0"):
         spec, same = power.corpora[name], base.corpora[name]
         assert spec.synth.speakers == 48 and spec.synth.model_copy(update={"speakers": same.synth.speakers}) == same.synth
+
+
+def test_validation_cues_is_validations_middle_dose_split_by_cue():
+    """experiments/validation_cues.yaml plants validation.yaml's dose-1 shift one cue at a time: every other setting
+    stays validation.yaml's, and the five targets' offsets add up to the default shift."""
+    from fdan.corpora.synth.shift import DEFAULT_OFFSETS
+
+    base, cues = (load_config(REPO / "experiments" / f"{name}.yaml") for name in ("validation", "validation_cues"))
+    for section in ("features", "model", "train", "search", "resources", "protocol"):
+        assert getattr(cues, section) == getattr(base, section), section
+    assert cues.pairs.model_copy(update={"cross": base.pairs.cross}) == base.pairs
+    assert sorted(cues.variants, key=str) == sorted([v for v in base.variants if v["train.method"] in ("source_only", "adabn")], key=str)
+    for name in ("synth-source", "synth-null"):
+        assert cues.corpora[name] == base.corpora[name]
+    planted: dict[str, float] = {}
+    shifted = base.corpora["synth-shift-1.0"].synth
+    for name, spec in cues.corpora.items():
+        if name.startswith("synth-cue-"):
+            assert spec.synth.shift.dose == 1.0 and len(spec.synth.shift.offsets) == 1
+            assert spec.synth.model_copy(update={"shift": shifted.shift, "name": shifted.name}) == shifted
+            planted.update(spec.synth.shift.offsets)
+    assert planted == DEFAULT_OFFSETS
+    assert [p.target for p in cues.pairs.cross] == ["synth-null"] + [n for n in cues.corpora if n.startswith("synth-cue-")]
