@@ -62,7 +62,7 @@ def ensure_root(name: str, spec: CorpusSpec, log: Callable[[str], None] = print)
                                 f"corpora.{name}.synth ({'; '.join(differ)}). Delete {root} to generate it "
                                 "again (its feature cache is keyed by the files and is rebuilt), or restore the settings")
         return root
-    log(f"generating synthetic corpus {name!r} ({s.name or s.corpus}) under {root}")
+    log(f"generating synthetic corpus {name!r} ({spec.synth.name or spec.synth.corpus}) under {root}")
     generate(root, **args)
     return root
 
