@@ -1,13 +1,15 @@
 """Do the corpus-level methods recover a planted shift when it is a translation of what they align?
 
     python bench/validation_methods.py [experiments/validation.yaml] [--features cues|proxy|tokens] [--targets T ...]
+                                       [--seeds N]
 
-The experiment's own alignment methods (`fdan.alignment.methods`, with the training's normalisation rule and
-gains, `fdan.alignment.scale`) train a small model on one representation of `bench/validation_proxy.py`
-(`--features`, default `cues`: the generator's true cue vectors, where the shift is a pure translation):
+The experiment's own corpus terms (`fdan.alignment.scopes.Alignment` built from its `train` section: the method,
+its ramp and warm-up, kernel options, the normalisation rule and gains of `fdan.alignment.scale`) train a small
+model on one representation of `bench/validation_proxy.py` (`--features`, default `cues`: the generator's true cue
+vectors, where the shift is a pure translation):
 
     x  →  standardise (source statistics)  →  AdaptationNetwork (d → 64, the model's)  →  Linear (64 → C)
-    loss = CE(source batch) + α · g_m · λ(p) · D_m(normalised source features, normalised target features)
+    loss = CE(source batch) + α · term(normalised source features, normalised target features)
 
 on all source rows, with the unlabelled other target fold as the target batches, tested on fold f (the
 `cross_folds: target` protocol: both folds together test every target row once). Settings from the
@@ -15,6 +17,8 @@ experiment: `train.epochs`, `batch_size`, `lr`, `weight_decay`; methods from `va
 searched `train.cross_corpus_lmmd_weight` values — every weight is shown (no selection). `adabn` is source-only
 training with the input standardised by the other fold's statistics; `oracle` is source-only training on the
 labelled other fold. `fdan`'s corpus term is DSAN's (its modality term needs the two-branch model): not run here.
+Each figure is the mean ± sd over `--seeds` training seeds (`search.seed`, `search.seed + 1`, ...): one seed's
+figure on the media's features moves by several points.
 
 If a method recovers the shift here but not in the validation sweep, the method works and the shift is not a
 translation of the features the sweep's model aligns (README, "Validating the harness").
@@ -31,8 +35,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from validation_proxy import Corpus, load_corpora, standardised  # noqa: E402
 
-from fdan.alignment.methods import create_method  # noqa: E402
-from fdan.alignment.scale import normalised_pair, term_gain  # noqa: E402
+from fdan.alignment.scale import normalised_pair  # noqa: E402
+from fdan.alignment.scopes import Alignment  # noqa: E402
+from fdan.config import TrainConfig  # noqa: E402
 from fdan.model.adaptation import AdaptationNetwork  # noqa: E402
 from harness.config.schema import load_config  # noqa: E402
 
@@ -40,27 +45,26 @@ WEIGHT_FIELD = "train.cross_corpus_lmmd_weight"
 
 
 def train_and_test(method: str, alpha: float, xs: np.ndarray, ys: np.ndarray, xt: np.ndarray, xtest: np.ndarray,
-                   n_classes: int, train: object, seed: int) -> np.ndarray:
+                   n_classes: int, train: TrainConfig, seed: int) -> np.ndarray:
     """Predicted classes of `xtest` after training on labelled `xs` (and unlabelled `xt` for a method's term)."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     encoder, head = AdaptationNetwork(xs.shape[1], 64), torch.nn.Linear(64, n_classes)
-    term = None if method in ("source_only", "adabn") else create_method(method, feature_dim=64, num_classes=n_classes)
-    params = [*encoder.parameters(), *head.parameters(), *(term.parameters() if term is not None else [])]
-    opt = torch.optim.AdamW(params, lr=train.lr, weight_decay=train.weight_decay)
+    align = Alignment(train.model_copy(update={"method": method}), 64, n_classes, scopes=("corpus",))
+    opt = torch.optim.AdamW([*encoder.parameters(), *head.parameters(), *align.parameters()], lr=train.lr,
+                            weight_decay=train.weight_decay)
     S, Y = torch.tensor(xs, dtype=torch.float32), torch.tensor(ys)
     T = torch.tensor(xt, dtype=torch.float32)
-    steps_per_epoch = max(1, len(S) // train.batch_size)
-    total = train.epochs * steps_per_epoch
+    total = train.epochs * max(1, len(S) // train.batch_size)
     for step in range(total):
         i = torch.randint(len(S), (train.batch_size,), generator=gen)
         fs = encoder(S[i])
         loss = torch.nn.functional.cross_entropy(head(fs), Y[i])
-        if term is not None:
+        if align.corpus is not None:
             ft = encoder(T[torch.randint(len(T), (train.batch_size,), generator=gen)])
-            a, b = normalised_pair(method, fs, ft, True)
-            prob = torch.softmax(head(ft), 1).detach() if term.needs_target_prob else None
-            loss = loss + alpha * term_gain(method, True) * term(a, b, Y[i], prob, progress=step / total)
+            pair = normalised_pair(align.corpus.name, fs, ft, train.lmmd_scale_invariant)
+            term = align.term("corpus", *pair, Y[i], torch.softmax(head(ft), 1).detach(), step / total)
+            loss = loss + alpha * term[0]
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -68,7 +72,7 @@ def train_and_test(method: str, alpha: float, xs: np.ndarray, ys: np.ndarray, xt
         return head(encoder(torch.tensor(xtest, dtype=torch.float32))).argmax(1).numpy()
 
 
-def accuracy(method: str, alpha: float, source: Corpus, target: Corpus, classes: list[str], train: object,
+def accuracy(method: str, alpha: float, source: Corpus, target: Corpus, classes: list[str], train: TrainConfig,
              mod: str, seed: int) -> float:
     """Accuracy (%) on all target rows, each fold tested by a model that adapted on the other fold."""
     ys = np.array([classes.index(c) for c in source.labels])
@@ -94,6 +98,7 @@ def main() -> None:
     parser.add_argument("--features", choices=("cues", "proxy", "tokens"), default="cues")
     parser.add_argument("--targets", nargs="*", help="target corpora (default: every cross pair's)")
     parser.add_argument("--modality", choices=("audio", "face", "fused"), default="fused")
+    parser.add_argument("--seeds", type=int, default=5, help="training seeds per figure (mean ± sd)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     cfg = load_config(args.config)
@@ -106,14 +111,30 @@ def main() -> None:
     methods = [v.get("train.method") for v in cfg.variants] if cfg.variants else [cfg.train.method]
     rows = [("source_only", 0.0)] + [(m, 0.0) for m in methods if m == "adabn"]
     rows += [(m, w) for m in methods if m not in ("source_only", "adabn", "fdan") for w in weights] + [("oracle", 0.0)]
+    seeds = [cfg.search.seed + k for k in range(args.seeds)]
     print(f"{args.features} features ({args.modality}); small model trained on {source}; accuracy (%) on all target rows;"
-          f" seed {cfg.search.seed}")
+          f" mean ± sd over seeds {seeds[0]}..{seeds[-1]}")
+    acc: dict[tuple[str, float], dict[str, np.ndarray]] = {}
     print(f"{'method':<14}" + "".join(f"{t:>18}" for t in targets), flush=True)
     for method, alpha in rows:
-        label = f"{method}@{alpha:g}" if method not in ("source_only", "adabn", "oracle") else method
-        accs = [accuracy(method, alpha, corpora[source], corpora[t], classes, cfg.train, args.modality, cfg.search.seed)
-                for t in targets]
-        print(f"{label:<14}" + "".join(f"{a:18.1f}" for a in accs), flush=True)
+        acc[method, alpha] = {t: np.array([accuracy(method, alpha, corpora[source], corpora[t], classes, cfg.train,
+                                                    args.modality, seed) for seed in seeds]) for t in targets}
+        print(f"{label_of(method, alpha):<14}" + "".join(f"{mean_sd(acc[method, alpha][t]):>18}" for t in targets),
+              flush=True)
+    print("share of the source-only -> oracle gap (%): per seed, then mean ± sd")
+    base, top = acc["source_only", 0.0], acc["oracle", 0.0]
+    for (method, alpha), by_target in acc.items():
+        if method not in ("source_only", "oracle"):
+            shares = [100 * (by_target[t] - base[t]) / (top[t] - base[t]) for t in targets]
+            print(f"{label_of(method, alpha):<14}" + "".join(f"{mean_sd(x):>18}" for x in shares), flush=True)
+
+
+def label_of(method: str, alpha: float) -> str:
+    return f"{method}@{alpha:g}" if method not in ("source_only", "adabn", "oracle") else method
+
+
+def mean_sd(x: np.ndarray) -> str:
+    return f"{np.mean(x):.1f} ± {np.std(x, ddof=1) if len(x) > 1 else 0.0:.1f}"
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -43,6 +43,9 @@ from fdan.features.cache_name import cache_dir_for  # noqa: E402
 from fdan.features.token_cache import token_dir  # noqa: E402
 from harness.config.schema import load_config  # noqa: E402
 from harness.experiment.corpora import synth_args  # noqa: E402
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODALITIES = ("audio", "face", "fused")
 
@@ -66,13 +69,22 @@ def pooled_tokens(directory: Path, model_cfg: object) -> dict[str, np.ndarray]:
     return {"audio": np.hstack([mean, std]), "face": face, "fused": np.hstack([mean, std, face])}
 
 
-def true_cues(spec: object, utterance_ids: np.ndarray) -> dict[str, np.ndarray]:
-    """The generator's cue vectors of a synthetic corpus' clips, in manifest order (audio: voice cues)."""
+def true_cues(name: str, spec: object, manifest: "pd.DataFrame") -> dict[str, np.ndarray]:
+    """The generator's cue vectors of a synthetic corpus' clips, in manifest order (audio: voice cues); exits with
+    a message when the corpus has no `synth:` block or its cache holds clips the recipe does not make."""
     from fdan.corpora.synth.cues import corpus_cues
 
     if spec.synth is None:
-        sys.exit("--features cues needs synthetic corpora (a synth: block per corpus)")
-    table = corpus_cues(**synth_args(spec.synth)).set_index("utterance_id").loc[utterance_ids]
+        sys.exit(f"--features cues needs synthetic corpora: corpus {name!r} has no synth: block")
+    table = corpus_cues(**synth_args(spec.synth)).set_index("utterance_id")
+    ids = manifest["utterance_id"].to_numpy()
+    unknown = sorted(set(ids) - set(table.index))
+    if unknown:
+        sys.exit(f"corpus {name!r}: {len(unknown)} clip(s) of its feature cache are not made by its synth: block "
+                 f"(e.g. {unknown[0]}): the cache is of another recipe; run the sweep again")
+    table = table.loc[ids]
+    if not (table["emotion"].to_numpy() == manifest["label"].to_numpy()).all():
+        sys.exit(f"corpus {name!r}: the recipe's emotions differ from the feature cache's labels")
     face = table[[c for c in table.columns if c.startswith("face.")]].to_numpy(float)
     voice = table[[c for c in table.columns if c.startswith("voice.")]].to_numpy(float)
     return {"audio": voice, "face": face, "fused": np.hstack([voice, face])}
@@ -89,7 +101,7 @@ def load_corpora(cfg: object, kind: str) -> dict[str, Corpus]:
         fs = FeatureSet.open(directory)
         manifest = fs.manifest
         feats = {"proxy": lambda: proxy_features(fs), "tokens": lambda: pooled_tokens(directory, cfg.model),
-                 "cues": lambda: true_cues(spec, manifest["utterance_id"].to_numpy())}[kind]()
+                 "cues": lambda: true_cues(name, spec, manifest)}[kind]()
         out[name] = Corpus(feats, manifest["label"].to_numpy(), manifest["fold"].to_numpy())
     return out
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
+from fdan.config import TrainConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from validation_methods import accuracy  # noqa: E402
 from validation_proxy import Corpus, accuracies  # noqa: E402
 
 CLASSES = ["a", "b", "c", "d"]
-TRAIN = SimpleNamespace(lr=3e-3, weight_decay=5e-4, batch_size=16, epochs=10)
+TRAIN = TrainConfig(lr=3e-3, weight_decay=5e-4, batch_size=16, epochs=10)
 
 
 def blobs(n_per_class: int, shift: float, seed: int) -> Corpus:
@@ -49,3 +50,15 @@ def test_distribution_matching_methods_recover_a_translation_and_source_only_doe
     assert oracle > source_only + 20
     for method, alpha in (("adabn", 0.0), ("mmd", 3.0), ("dsan", 3.0)):
         assert acc(method, alpha) - source_only > 0.5 * (oracle - source_only), method
+
+
+def test_other_fold_statistics_never_include_the_tested_rows(corpora: dict[str, Corpus]) -> None:
+    """Only fold 0 shifted: standardised with fold 1's statistics it stays shifted (and fold 1 is moved the other way);
+    statistics that included the tested fold would re-centre it and score as high as the unshifted target."""
+    half = corpora["null"]
+    x = half.feats["fused"] + np.where(half.folds[:, None] == 0, 3.0 * np.ones(6) / np.sqrt(6), 0.0)
+    one_fold_shifted = Corpus({"fused": x}, half.labels, half.folds)
+    acc = accuracies(corpora["source"], one_fold_shifted, "fused")
+    null = accuracies(corpora["source"], half, "fused")
+    assert acc["other fold"] < null["other fold"] - 20
+    assert acc["other fold"] < acc["no adaptation"]

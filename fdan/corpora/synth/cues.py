@@ -3,12 +3,11 @@
 A clip's face and voice cues (`profiles.FACE_CUES`, `profiles.VOICE_CUES`; a planted cue shift included) are
 the first draws of its own random stream (`generate.draw_cues`), so they are recomputed exactly from the
 recipe, without decoding a file. They are the ground truth of what a planted effect does: a cue shift is a
-pure translation here, whatever the rendering, the features and the trunks make of it
+pure translation here (except where a cue is clipped at its limits), whatever the rendering, the features and
+the trunks make of it
 (`bench/validation_proxy.py --features cues`).
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 
@@ -27,8 +26,8 @@ def corpus_cues(corpus: str = "synth-studio", seed: int = 0, speakers: int = 4, 
                 emotion_clips: dict[str, int] | None = None, **overrides: object) -> pd.DataFrame:
     """One row per clip that `generate(<dir>, <same arguments>)` writes, in labels.csv order: `utterance_id`,
     `speaker`, `emotion`, `face_intensity`, `voice_intensity` and the cue values (`CUE_COLUMNS`)."""
-    _, _, _, jobs = clip_jobs(Path("."), corpus, seed, speakers, clips_per_emotion, name=name, shift=shift,
-                              emotion_clips=emotion_clips, **overrides)
+    _, _, _, jobs = clip_jobs(".", corpus, seed, speakers, clips_per_emotion, name=name, shift=shift,
+                              emotion_clips=emotion_clips, **overrides)  # nothing is written: the folder is not read
     rows = []
     for job in jobs:
         _, cues = draw_cues(job)

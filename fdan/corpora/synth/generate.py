@@ -34,7 +34,9 @@ BLINK_RATE = 0.04  # probability that a frame shows closed eyes
 
 
 @dataclass(frozen=True)
-class _Job:
+class ClipJob:
+    """One clip to draw: its speaker, emotion and index, the seed words of its random stream, where it is written."""
+
     cond: Conditions
     speaker: Speaker
     emotion: str
@@ -69,7 +71,7 @@ def _pin_worker_state() -> None:
     np.seterr(all="ignore")
 
 
-def draw_cues(job: _Job) -> tuple[np.random.Generator, ClipCues]:
+def draw_cues(job: ClipJob) -> tuple[np.random.Generator, ClipCues]:
     """The clip's random stream and its cues: the first draws of that stream (the rest renders the clip)."""
     rng = np.random.default_rng(np.random.SeedSequence(job.entropy))
     shift = job.shift
@@ -78,7 +80,7 @@ def draw_cues(job: _Job) -> tuple[np.random.Generator, ClipCues]:
     return rng, cues
 
 
-def render_clip(job: _Job) -> dict[str, object]:
+def render_clip(job: ClipJob) -> dict[str, object]:
     """Synthesize, record and write one clip; returns its labels.csv row."""
     cond, spk = job.cond, job.speaker
     rng, cues = draw_cues(job)
@@ -136,10 +138,10 @@ def resolve(corpus: str = "synth-studio", *, name: str | None = None, shift: Cue
     return cond, shift
 
 
-def clip_jobs(out_dir: Path | str, corpus: str = "synth-studio", seed: int = 0, speakers: int = 4,
+def clip_jobs(out_dir: Path | str = ".", corpus: str = "synth-studio", seed: int = 0, speakers: int = 4,
               clips_per_emotion: int = 3, *, name: str | None = None, shift: CueShift | dict | None = None,
               emotion_clips: dict[str, int] | None = None, **overrides: object
-              ) -> tuple[Conditions, CueShift | None, list[Speaker], list[_Job]]:
+              ) -> tuple[Conditions, CueShift | None, list[Speaker], list[ClipJob]]:
     """What `generate` (same arguments) would draw: conditions, cue shift, speakers and one job per clip."""
     if speakers < 1 or clips_per_emotion < 1:
         raise ValueError(f"speakers ({speakers}) and clips_per_emotion ({clips_per_emotion}) must be >= 1")
@@ -147,7 +149,7 @@ def clip_jobs(out_dir: Path | str, corpus: str = "synth-studio", seed: int = 0, 
     counts = clip_counts(clips_per_emotion, emotion_clips)
     spks = make_speakers(cond, seed, speakers, seed_name=corpus)
     jobs = [
-        _Job(cond, s, e, c, _seed_words(seed, corpus, 1, s.index, ei, c), str(Path(out_dir).expanduser()), cue_shift)
+        ClipJob(cond, s, e, c, _seed_words(seed, corpus, 1, s.index, ei, c), str(Path(out_dir).expanduser()), cue_shift)
         for s in spks for ei, e in enumerate(EMOTIONS) for c in range(counts[e])
     ]
     return cond, cue_shift, spks, jobs

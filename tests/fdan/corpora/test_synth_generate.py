@@ -89,17 +89,17 @@ def test_same_seed_is_identical_and_other_seed_differs(corpora: dict[str, Path])
 
 def test_clip_does_not_depend_on_what_the_process_rendered_before(tmp_path: Path) -> None:
     """A clip rendered first in a fresh process equals the same clip rendered after others in this one."""
-    from fdan.corpora.synth.generate import _Job, _seed_words, make_speakers, render_clip
+    from fdan.corpora.synth.generate import ClipJob, _seed_words, make_speakers, render_clip
     from fdan.corpora.synth.conditions import get_conditions
 
     cond = get_conditions("synth-street").with_overrides(duration_s=(0.5, 0.6))
     spk = make_speakers(cond, 5, 1)[0]
-    jobs = [_Job(cond, spk, e, 0, _seed_words(5, cond.name, 1, spk.index, i, 0), str(tmp_path / "warm"))
+    jobs = [ClipJob(cond, spk, e, 0, _seed_words(5, cond.name, 1, spk.index, i, 0), str(tmp_path / "warm"))
             for i, e in enumerate(EMOTIONS[:3])]
     for job in jobs:  # anger, disgust, fear rendered in this (warm) process
         render_clip(job)
     last = jobs[-1]
-    cold = _Job(last.cond, last.speaker, last.emotion, last.clip, last.entropy, str(tmp_path / "cold"))
+    cold = ClipJob(last.cond, last.speaker, last.emotion, last.clip, last.entropy, str(tmp_path / "cold"))
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")  # a process with no history
