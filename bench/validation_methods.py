@@ -125,8 +125,14 @@ def main() -> None:
     base, top = acc["source_only", 0.0], acc["oracle", 0.0]
     for (method, alpha), by_target in acc.items():
         if method not in ("source_only", "oracle"):
-            shares = [100 * (by_target[t] - base[t]) / (top[t] - base[t]) for t in targets]
+            shares = [share_of_gap(by_target[t], base[t], top[t]) for t in targets]
             print(f"{label_of(method, alpha):<14}" + "".join(f"{mean_sd(x):>18}" for x in shares), flush=True)
+
+
+def share_of_gap(acc: np.ndarray, base: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Per seed, 100 · (acc − base) / (top − base); NaN for a seed whose oracle equals source-only (no gap)."""
+    gap = top - base
+    return np.divide(100 * (acc - base), gap, out=np.full(gap.shape, np.nan), where=gap != 0)
 
 
 def label_of(method: str, alpha: float) -> str:
@@ -134,6 +140,9 @@ def label_of(method: str, alpha: float) -> str:
 
 
 def mean_sd(x: np.ndarray) -> str:
+    x = x[~np.isnan(x)]
+    if not len(x):
+        return "–"
     return f"{np.mean(x):.1f} ± {np.std(x, ddof=1) if len(x) > 1 else 0.0:.1f}"
 
 

@@ -4,8 +4,7 @@ A clip's face and voice cues (`profiles.FACE_CUES`, `profiles.VOICE_CUES`; a pla
 the first draws of its own random stream (`generate.draw_cues`), so they are recomputed exactly from the
 recipe, without decoding a file. They are the ground truth of what a planted effect does: a cue shift is a
 pure translation here (except where a cue is clipped at its limits), whatever the rendering, the features and
-the trunks make of it
-(`bench/validation_proxy.py --features cues`).
+the trunks make of it (`bench/validation_proxy.py --features cues`).
 """
 from __future__ import annotations
 
